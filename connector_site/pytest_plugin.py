@@ -1,0 +1,163 @@
+"""Test-suite plumbing, loaded early with `-p connector_site.pytest_plugin` (pyproject.toml).
+
+- Keeps the tests' filesystem broker apart from `make run`'s (var/test-broker).
+- `need_*` helpers: tests that need PostgreSQL, Redis or Chromium skip with a reason when
+  those are not configured, and fail instead when REQUIRE_SERVICES=1 (CI).
+- `celery_worker`: a real `celery worker` process on the test database and a given broker.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_VAR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+TEST_BROKER_DIR = Path(os.environ.setdefault("CELERY_BROKER_DIR", str(TEST_VAR / "test-broker")))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require_services() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if require_services():
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
+    return url if url.startswith("redis") else ""
+
+
+def need_redis() -> str:
+    url = redis_url()
+    need(bool(url), "REDIS_URL is not set (a Redis broker is needed)")
+    return url
+
+
+def need_postgres() -> None:
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "DATABASE_URL does not point at PostgreSQL")
+
+
+def need_chromium() -> str:
+    need(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM}")
+    return CHROMIUM
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Messages left by an earlier, interrupted test session must not reach this one's workers.
+    shutil.rmtree(TEST_BROKER_DIR, ignore_errors=True)
+    (TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
+    (TEST_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+
+
+def database_url_for_tests() -> str:
+    """The URL of the database the tests are using, for processes we start."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def service_env(**extra: str) -> dict[str, str]:
+    """Environment for a process that must share the test's database, keys and storage."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CREDENTIAL_KEYS": ",".join(settings.CREDENTIAL_KEYS),
+        "DATASET_STORAGE_URI": str(settings.DATASET_STORAGE_URI),
+        "TWILIO_SANDBOX_URL": settings.TWILIO_SANDBOX_URL or "",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_DIR": os.environ["CELERY_BROKER_DIR"],
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out after {timeout:.0f}s waiting for {what}")
+
+
+class WorkerProcess:
+    def __init__(self, proc: subprocess.Popen, hostname: str, log: Path) -> None:
+        self.proc, self.hostname, self.log = proc, hostname, log
+
+    def kill(self, sig: int = 9) -> None:
+        # The whole process group: the prefork children die with the parent.
+        os.killpg(self.proc.pid, sig)
+        self.proc.wait(timeout=20)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture
+def celery_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real worker processes: `celery_worker(broker_url=None, concurrency=1, **env)`.
+
+    Needs `transactional_db` (the worker must see committed rows). Ready once its
+    heartbeat row appears in the database.
+    """
+    started: list[WorkerProcess] = []
+
+    def start(broker_url: str | None = None, concurrency: int = 1, **extra: str) -> WorkerProcess:
+        from scheduler.models import Heartbeat
+
+        hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        env = service_env(**extra)
+        if broker_url:
+            env["CELERY_BROKER_URL"] = broker_url
+        log = tmp_path / f"{hostname}.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "connector_site", "worker", "-l", "info",
+             "-n", hostname, "--concurrency", str(concurrency), "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        worker = WorkerProcess(proc, hostname, log)
+        started.append(worker)
+        try:
+            wait_for(
+                lambda: proc.poll() is not None or Heartbeat.objects.filter(name=hostname).exists(),
+                60, "the worker's first heartbeat",
+            )
+        except AssertionError:
+            raise AssertionError("worker did not start:\n" + worker.output()[-3000:]) from None
+        if proc.poll() is not None:
+            raise AssertionError("worker exited:\n" + worker.output()[-3000:])
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.proc.poll() is None:
+            try:
+                worker.kill(15)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                worker.kill(9)

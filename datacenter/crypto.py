@@ -1,0 +1,51 @@
+"""Encryption at rest for Twilio auth tokens and API key secrets.
+
+MultiFernet over settings.CREDENTIAL_KEYS (newest first): new secrets use the newest key,
+old ones still decrypt until `manage.py rotate_credential_keys` re-encrypts them, after which
+the old key can be dropped from the environment.
+"""
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class CredentialKeyError(ImproperlyConfigured):
+    pass
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+    except (ValueError, TypeError) as exc:
+        raise CredentialKeyError(
+            "CREDENTIAL_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)."
+        ) from exc
+
+
+def fernet() -> MultiFernet:
+    keys = tuple(k.strip() for k in settings.CREDENTIAL_KEYS if k.strip())
+    if not keys:
+        raise CredentialKeyError("CREDENTIAL_KEYS is empty.")
+    return _fernet(keys)
+
+
+def encrypt(secret: str) -> str:
+    return fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise CredentialKeyError(
+            "A stored credential cannot be decrypted with CREDENTIAL_KEYS: a key was removed "
+            "before `manage.py rotate_credential_keys` re-encrypted the secrets."
+        ) from exc
+
+
+def rotate(token: str) -> str:
+    return fernet().rotate(token.encode()).decode()

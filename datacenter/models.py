@@ -1,0 +1,150 @@
+"""Saved Twilio accounts, DataSets and their versions.
+
+Every row belongs to a user (`owner`) and views only ever look rows up through their owner
+(see datacenter/access.py). Business rules live in services.py, reads in selectors.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Region(models.TextChoices):
+    # Hosts per region are in twilio_reports/hosts.py; users pick a region, never a URL.
+    US1 = "us1", "United States (US1)"
+    IE1 = "ie1", "Ireland (IE1)"
+    AU1 = "au1", "Australia (AU1)"
+    SANDBOX = "sandbox", "Sandbox (this installation's Twilio look-alike)"
+
+
+class TwilioAccount(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twilio_accounts"
+    )
+    name = models.CharField(max_length=100, default="Twilio Account")
+    account_sid = models.CharField(max_length=34)
+    # Set when the user authenticates with an API key (SK…) instead of the auth token.
+    key_sid = models.CharField(max_length=34, blank=True, default="")
+    # The auth token or API key secret, Fernet-encrypted (datacenter/crypto.py). Never rendered.
+    secret_encrypted = models.TextField()
+    region = models.CharField(max_length=16, choices=Region.choices, default=Region.US1)
+    # None until the first check; then the result of the last Connect / Test connection.
+    is_valid = models.BooleanField(null=True)
+    check_message = models.CharField(max_length=300, blank=True, default="")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account_sid__regex=r"^AC[0-9a-f]{32}$"),
+                name="account_sid_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(key_sid="") | Q(key_sid__regex=r"^SK[0-9a-f]{32}$"),
+                name="account_key_sid_format",
+            ),
+            models.UniqueConstraint(fields=["owner", "name"], name="account_name_unique_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_sid(self) -> str:
+        """`AC12…89ab`: recognisable without showing the whole SID."""
+        return f"{self.account_sid[:4]}…{self.account_sid[-4:]}"
+
+
+class UpdateMethod(models.TextChoices):
+    REPLACE = "replace", "Replace"
+    APPEND = "append", "Append"
+    MERGE = "merge", "Merge"
+
+
+def report_choices() -> list[tuple[str, str]]:
+    # The report definitions are the one source of truth for what reports exist.
+    from twilio_reports.definitions import REPORTS
+
+    return [(slug, report.label) for slug, report in REPORTS.items()]
+
+
+class DataSet(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datasets"
+    )
+    # Deleting an account keeps its DataSets; they show as needing attention.
+    account = models.ForeignKey(
+        TwilioAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="datasets"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, default="")
+    report = models.CharField(max_length=32, choices=report_choices)
+    # Cleaned filter values and the date block, keyed by twilio_reports FILTERS names.
+    params = models.JSONField(default=dict, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    update_method = models.CharField(
+        max_length=16, choices=UpdateMethod.choices, default=UpdateMethod.REPLACE
+    )
+    # Denormalised pointers so the DataSets tab needs a constant number of queries.
+    current_version = models.ForeignKey(
+        "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_run = models.ForeignKey(
+        "scheduler.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            # The DataSets tab: an owner's DataSets sorted by name (selectors.dataset_list).
+            models.Index(fields=["owner", "name"], name="dataset_owner_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def needs_attention(self) -> bool:
+        from scheduler.models import RunState
+
+        return self.account_id is None or (
+            self.last_run is not None and self.last_run.state == RunState.FAILED
+        )
+
+
+class Version(models.Model):
+    """One immutable version of a DataSet's table (a Delta Lake version)."""
+
+    dataset = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    delta_version = models.PositiveIntegerField()
+    run = models.ForeignKey(
+        "scheduler.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rows = models.BigIntegerField(default=0)
+    # [[name, type], ...] in table order.
+    columns = models.JSONField(default=list)
+    bytes = models.BigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    # Set when retention removed this version's files; the row stays for History.
+    reclaimed_at = models.DateTimeField(null=True, blank=True)
+    # Charts computed once per version (versions are immutable), see datacenter/charts.py.
+    metrics = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"

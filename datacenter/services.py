@@ -1,0 +1,217 @@
+"""Writes for accounts, DataSets and versions. Views and tasks call these, nothing else writes."""
+
+import logging
+import shutil
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from datacenter import crypto, tables
+from datacenter.models import DataSet, Region, TwilioAccount, UpdateMethod, Version
+from datacenter.selectors import credentials_for_account
+from twilio_reports.hosts import hosts_for
+from twilio_reports.service import Credentials, TwilioError, check_credentials
+
+logger = logging.getLogger(__name__)
+
+
+def credentials_check(
+    *, account_sid: str, secret: str, key_sid: str = "", region: str = Region.US1
+) -> str:
+    """Ask Twilio whether these credentials work; returns the account's friendly name.
+
+    Raises TwilioError with Twilio's reason in plain words. Used by Connect before saving.
+    """
+    api_base, monitor_base = hosts_for(region)
+    return check_credentials(
+        Credentials(
+            account_sid=account_sid,
+            secret=secret,
+            key_sid=key_sid or None,
+            api_base=api_base,
+            monitor_base=monitor_base,
+        )
+    )
+
+
+def account_create(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    account_sid: str,
+    secret: str,
+    key_sid: str = "",
+    region: str = Region.US1,
+    checked_ok: bool | None = None,
+) -> TwilioAccount:
+    return TwilioAccount.objects.create(
+        owner=owner,
+        name=name,
+        account_sid=account_sid,
+        key_sid=key_sid,
+        secret_encrypted=crypto.encrypt(secret),
+        region=region,
+        is_valid=checked_ok,
+        last_checked_at=timezone.now() if checked_ok is not None else None,
+    )
+
+
+def account_update(
+    *, account: TwilioAccount, name: str, secret: str = "", region: str | None = None
+) -> TwilioAccount:
+    """Rename, and replace the secret only when a new one is given (it is never pre-filled)."""
+    account.name = name
+    fields = ["name", "updated"]
+    if secret:
+        account.secret_encrypted = crypto.encrypt(secret)
+        account.is_valid = None
+        fields += ["secret_encrypted", "is_valid"]
+    if region is not None and region != account.region:
+        account.region = region
+        account.is_valid = None
+        fields += ["region", "is_valid"]
+    account.save(update_fields=sorted(set(fields)))
+    return account
+
+
+def account_test(*, account: TwilioAccount) -> TwilioAccount:
+    """Test connection: record whether the saved credentials work now."""
+    try:
+        check_credentials(credentials_for_account(account))
+        account.is_valid, account.check_message = True, ""
+    except TwilioError as exc:
+        account.is_valid, account.check_message = False, exc.message[:300]
+    account.last_checked_at = timezone.now()
+    account.save(update_fields=["is_valid", "check_message", "last_checked_at", "updated"])
+    return account
+
+
+def account_delete(*, account: TwilioAccount) -> list[DataSet]:
+    """Delete the account; its DataSets stay (account set to NULL: they need attention)."""
+    affected = list(account.datasets.all())
+    account.delete()
+    return affected
+
+
+def dataset_create(
+    *,
+    owner: AbstractBaseUser,
+    account: TwilioAccount | None,
+    name: str,
+    description: str,
+    report: str,
+    params: dict,
+    time_zone: str,
+    update_method: str = UpdateMethod.REPLACE,
+) -> DataSet:
+    if account is not None and account.owner_id != owner.pk:
+        raise PermissionError("That account belongs to another user.")
+    return DataSet.objects.create(
+        owner=owner,
+        account=account,
+        name=name,
+        description=description,
+        report=report,
+        params=params,
+        time_zone=time_zone,
+        update_method=update_method,
+    )
+
+
+def dataset_update(
+    *,
+    dataset: DataSet,
+    account: TwilioAccount | None,
+    name: str,
+    description: str,
+    report: str,
+    params: dict,
+    time_zone: str,
+    update_method: str,
+) -> DataSet:
+    if account is not None and account.owner_id != dataset.owner_id:
+        raise PermissionError("That account belongs to another user.")
+    dataset.account = account
+    dataset.name = name
+    dataset.description = description
+    dataset.report = report
+    dataset.params = params
+    dataset.time_zone = time_zone
+    dataset.update_method = update_method
+    dataset.save()
+    return dataset
+
+
+def dataset_delete(*, dataset: DataSet) -> None:
+    uri = tables.table_uri(dataset.pk)
+    dataset.delete()
+    # Files go only once the rows are gone for good.
+    transaction.on_commit(lambda: _remove_table(uri))
+
+
+def _remove_table(uri: str) -> None:
+    if "://" in uri:
+        logger.info("Leaving object-storage table %s for the bucket's lifecycle rules", uri)
+        return
+    shutil.rmtree(Path(uri), ignore_errors=True)
+
+
+def version_record(
+    *, dataset: DataSet, result: "tables.WriteResult", run=None, restored_from=None
+) -> Version:
+    """Record a Delta version as the DataSet's next version and make it current."""
+    with transaction.atomic():
+        # Lock the DataSet row so two writers cannot take the same number.
+        DataSet.objects.select_for_update().filter(pk=dataset.pk).first()
+        last = dataset.versions.aggregate(n=Max("number"))["n"] or 0
+        version = Version.objects.create(
+            dataset=dataset,
+            number=last + 1,
+            delta_version=result.delta_version,
+            run=run,
+            restored_from=restored_from,
+            rows=result.rows,
+            columns=[list(c) for c in result.columns],
+            bytes=result.bytes,
+        )
+        now = timezone.now()
+        DataSet.objects.filter(pk=dataset.pk).update(
+            current_version=version, last_success_at=now, updated=now
+        )
+        dataset.current_version, dataset.last_success_at = version, now
+    return version
+
+
+def version_revert(*, dataset: DataSet, version: Version) -> Version:
+    """Revert: a new version whose rows equal the chosen one's."""
+    if version.reclaimed_at is not None:
+        raise ValueError(f"Version {version.number} was removed by the retention policy.")
+    result = tables.restore(tables.table_uri(dataset.pk), version.delta_version)
+    return version_record(dataset=dataset, result=result, restored_from=version)
+
+
+def versions_reclaim(*, dataset: DataSet, keep: int) -> int:
+    """Retention: keep the newest `keep` versions, reclaim the files of older ones."""
+    live = list(dataset.versions.filter(reclaimed_at__isnull=True).order_by("-number"))
+    if len(live) <= keep:
+        return 0
+    kept, dropped = live[:keep], live[keep:]
+    tables.reclaim(tables.table_uri(dataset.pk), [v.delta_version for v in kept])
+    Version.objects.filter(pk__in=[v.pk for v in dropped]).update(reclaimed_at=timezone.now())
+    return len(dropped)
+
+
+def versions_metrics_merge(*, updates: dict[Version, dict]) -> None:
+    """Cache figures derived from versions (immutable, so computed once) in Version.metrics.
+
+    Keys are merged into what is already cached; all versions are written in one UPDATE so a
+    page that fills several caches stays at a constant number of queries.
+    """
+    if not updates:
+        return
+    for version, values in updates.items():
+        version.metrics = {**(version.metrics or {}), **values}
+    Version.objects.bulk_update(list(updates), ["metrics"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TwilioReportsConfig(AppConfig):
+    name = "twilio_reports"
+    verbose_name = "Twilio reports"

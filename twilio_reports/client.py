@@ -1,0 +1,329 @@
+"""HTTP to Twilio: auth, timeouts, retries with backoff, paging, and plain-words errors.
+
+One `TwilioClient` (one `httpx.Client`, i.e. one connection pool) serves a whole pull and is
+shared by its fetch threads; a per-account semaphore caps the requests in flight, because
+Twilio's concurrency limit (error 20429) is counted per account.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+DEFAULT_MAX_PAGES = 100_000
+DEFAULT_MAX_IN_FLIGHT = 8
+
+
+class TwilioError(Exception):
+    """A failed pull, with a message a person can act on (never containing a secret)."""
+
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Cancelled(Exception):
+    """The consumer stopped reading (preview done, generator closed, another thread failed)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5  # 5xx, timeouts, resets, broken bodies
+    max_429_retries: int = 1000  # 20429 is always safe to retry; bounded only to never hang
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    # Multiplies every delay, Retry-After included: tests run with a tiny scale.
+    scale: float = 1.0
+
+    def delay(self, attempt: int, retry_after: str | None = None,
+              rng: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        hinted = parse_retry_after(retry_after)
+        if hinted is not None:
+            return min(hinted, self.max_delay) * self.scale
+        # Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(n-1))].
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return rng() * ceiling * self.scale
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+@dataclass(frozen=True)
+class PullConfig:
+    """Knobs of a pull. Defaults come from Django settings when they are configured."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    page_size: int = 1000
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT  # per account
+    max_workers: int = 32
+    days_per_slice: int = 1
+    queue_pages: int = 32  # pages buffered between fetch threads and the consumer
+    progress_interval: float = 0.25  # seconds between on_progress calls
+    sleep: Callable[[float], None] | None = None  # None: an interruptible wait
+    transport: httpx.BaseTransport | None = None  # None: the network (tests pass a mock)
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> PullConfig:
+        values: dict[str, Any] = {}
+        try:
+            from django.conf import settings
+
+            if settings.configured:
+                values["max_in_flight"] = int(
+                    getattr(settings, "TWILIO_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT))
+                values["max_pages"] = int(getattr(settings, "TWILIO_MAX_PAGES", DEFAULT_MAX_PAGES))
+        except ImportError:
+            pass
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass
+class PullStats:
+    pages: int = 0
+    rows: int = 0
+    retries: int = 0
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+    started: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, *, pages: int = 0, rows: int = 0, retries: int = 0, requests: int = 0) -> None:
+        with self._lock:
+            self.pages += pages
+            self.rows += rows
+            self.retries += retries
+            self.requests += requests
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            if message not in self.warnings:
+                self.warnings.append(message)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def plain_error(label: str, status: int, body: dict[str, Any] | None) -> TwilioError:
+    """Twilio's error JSON -> `Calls: Twilio rejected the credentials (20003)`."""
+    code = _int_or_none((body or {}).get("code"))
+    said = str((body or {}).get("message") or "").strip()
+    tag = f" ({code})" if code else f" (HTTP {status})"
+    if status == 401 or code == 20003:
+        text = "Twilio rejected the credentials"
+    elif status == 403:
+        text = "Twilio refused access" + (f": {said}" if said else "")
+    elif status == 404:
+        text = "Twilio found nothing at this address" + (f": {said}" if said else "")
+    elif status == 429:
+        text = "Twilio kept answering 'too many requests'"
+    elif status >= 500:
+        text = f"Twilio kept failing (HTTP {status})"
+    else:
+        text = "Twilio rejected the request" + (f": {said}" if said else "")
+    return TwilioError(f"{label}: {text}{tag}", code=code, status=status)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class TwilioClient:
+    def __init__(
+        self,
+        auth: tuple[str, str],
+        *,
+        label: str,
+        config: PullConfig,
+        stats: PullStats,
+        stop: threading.Event | None = None,
+        rng: Callable[[], float] = random.random,
+    ):
+        self._auth = auth
+        self.label = label
+        self.config = config
+        self.stats = stats
+        self.stop = stop or threading.Event()
+        self._rng = rng
+        self._sem_lock = threading.Lock()
+        self._semaphores: dict[str, threading.Semaphore] = {}
+        self._http = httpx.Client(
+            auth=httpx.BasicAuth(*auth),
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout,
+                                  pool=None),
+            limits=httpx.Limits(max_connections=config.max_workers + 4,
+                                max_keepalive_connections=config.max_workers + 4),
+            headers={"Accept": "application/json", "User-Agent": "twilio-advanced-connector"},
+            follow_redirects=False,
+            transport=config.transport,
+        )
+
+    def __repr__(self) -> str:  # the auth tuple holds the secret: never show it
+        return f"TwilioClient(user={self._auth[0]!r}, label={self.label!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TwilioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _semaphore(self, key: str) -> threading.Semaphore:
+        with self._sem_lock:
+            sem = self._semaphores.get(key)
+            if sem is None:
+                sem = self._semaphores[key] = threading.Semaphore(self.config.max_in_flight)
+            return sem
+
+    def _sleep(self, seconds: float) -> None:
+        if self.config.sleep is not None:
+            self.config.sleep(seconds)
+        elif self.stop.wait(seconds):
+            raise _Cancelled()
+
+    def get_json(self, url: str, params: dict[str, str] | None = None, *,
+                 account: str = "", auth: tuple[str, str] | None = None) -> dict[str, Any]:
+        """GET a JSON object, retrying what is safe to retry; raises TwilioError otherwise."""
+        policy = self.config.retry
+        failures = 0  # retries spent on 5xx / network / broken bodies
+        throttled = 0  # retries spent on 429
+        while True:
+            if self.stop.is_set():
+                raise _Cancelled()
+            retry_after: str | None = None
+            problem: TwilioError
+            try:
+                with self._semaphore(account):
+                    self.stats.add(requests=1)
+                    extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
+                    response = self._http.get(url, params=params, **extra)
+                    content = response.content
+            except httpx.TimeoutException:
+                problem = TwilioError(f"{self.label}: Twilio did not answer in time")
+            except httpx.TransportError as exc:
+                host = urlsplit(url).netloc
+                problem = TwilioError(
+                    f"{self.label}: could not reach Twilio at {host} ({type(exc).__name__})")
+            else:
+                status = response.status_code
+                body = _loads(content)
+                if 200 <= status < 300:
+                    if isinstance(body, dict):
+                        return body
+                    problem = TwilioError(f"{self.label}: Twilio sent a broken page (invalid JSON)")
+                elif status == 429:
+                    throttled += 1
+                    if throttled > policy.max_429_retries:
+                        raise plain_error(self.label, status, body if isinstance(body, dict)
+                                          else None)
+                    self.stats.add(retries=1)
+                    self._sleep(policy.delay(min(throttled, 16),
+                                             response.headers.get("Retry-After"), self._rng))
+                    continue
+                elif status >= 500:
+                    problem = plain_error(self.label, status,
+                                          body if isinstance(body, dict) else None)
+                    retry_after = response.headers.get("Retry-After")
+                else:
+                    raise plain_error(self.label, status, body if isinstance(body, dict) else None)
+            failures += 1
+            if failures > policy.max_retries:
+                problem.message += f" after {policy.max_retries} retries"
+                problem.args = (problem.message,)
+                raise problem
+            self.stats.add(retries=1)
+            self._sleep(policy.delay(failures, retry_after, self._rng))
+
+    def iter_pages(self, base: str, path: str, params: dict[str, str], *,
+                   account: str = "", auth: tuple[str, str] | None = None,
+                   ) -> Iterator[dict[str, Any]]:
+        """Every page of a list, following next links until they are null.
+
+        A next link seen twice or more pages than the configured limit ends the pull with an
+        error instead of looping forever.
+        """
+        url: str | None = base.rstrip("/") + path
+        query: dict[str, str] | None = {**params, "PageSize": str(self.config.page_size)}
+        seen: set[str] = set()
+        while url:
+            page = self.get_json(url, query, account=account, auth=auth)
+            self.stats.add(pages=1)
+            if self.stats.pages > self.config.max_pages:
+                raise TwilioError(
+                    f"{self.label}: stopped after {self.config.max_pages} pages "
+                    "(the page limit); Twilio kept sending more")
+            yield page
+            nxt = next_link(page)
+            if not nxt:
+                return
+            url = repoint(nxt, base)
+            if url in seen:
+                raise TwilioError(f"{self.label}: Twilio sent the same next page twice; "
+                                  "stopped instead of looping")
+            seen.add(url)
+            query = None  # the next link carries every parameter
+
+
+def _loads(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def next_link(page: dict[str, Any]) -> str | None:
+    meta = page.get("meta")
+    if isinstance(meta, dict) and meta.get("next_page_url"):
+        return str(meta["next_page_url"])
+    nxt = page.get("next_page_uri")
+    return str(nxt) if nxt else None
+
+
+def repoint(link: str, base: str) -> str:
+    """Absolute next links go to the configured base (sandbox, mock, region), not elsewhere."""
+    parts = urlsplit(link)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    base_parts = urlsplit(base)
+    prefix = base_parts.path.rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix):]
+    return f"{base_parts.scheme}://{base_parts.netloc}{prefix}{path}"

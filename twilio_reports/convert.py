@@ -1,0 +1,167 @@
+"""Twilio JSON rows -> typed Arrow record batches, column at a time.
+
+Each column is gathered with one list comprehension and then parsed by Arrow compute kernels
+(strptime, casts), so the per-cell Python work is a dict lookup. Anything the fast path
+cannot parse (odd formats, mixed JSON types) falls back to a slower path for that column only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from dateutil import parser as dateutil_parser
+
+from twilio_reports.definitions import Column, ReportDef
+
+RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+DECIMAL = pa.decimal128(18, 6)
+
+
+def rows_to_batch(rows: Sequence[dict[str, Any]], rdef: ReportDef) -> pa.RecordBatch:
+    """Typed batch with exactly `rdef.arrow_schema()`; unknown keys and nested maps are dropped."""
+    schema = rdef.arrow_schema()
+    arrays = [convert_column([r.get(c.name) for r in rows], c) for c in rdef.columns]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def convert_column(values: list[Any], column: Column) -> pa.Array:
+    target = column.arrow_type
+    raw = _to_arrow(values)
+    if raw.null_count == len(raw):
+        return pa.nulls(len(raw), target)
+    kind = column.type
+    if kind == "string":
+        return _blank_to_null(_as_strings(raw, values))
+    if kind == "timestamp":
+        return _timestamps(raw, values)
+    if kind == "date":
+        text = _blank_to_null(_as_strings(raw, values))
+        return pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
+    if kind in ("int", "float"):
+        return _numbers(raw, values, target)
+    if kind == "decimal":
+        return _decimals(raw, values)
+    if kind == "bool":
+        return _bools(values)
+    raise ValueError(f"Unknown column type {kind!r}")
+
+
+def _to_arrow(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Mixed JSON types in one column (e.g. "12" and 12): compare them as text.
+        return pa.array([None if v is None else _text(v) for v in values], pa.string())
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return ""  # nested maps have no place in a flat column
+    return str(v)
+
+
+def _as_strings(raw: pa.Array, values: list[Any]) -> pa.Array:
+    if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+        return raw.cast(pa.string())
+    if pa.types.is_null(raw.type):
+        return pa.nulls(len(raw), pa.string())
+    return pa.array([None if v is None else _text(v) for v in values], pa.string())
+
+
+def _blank_to_null(arr: pa.Array) -> pa.Array:
+    blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+    if not pc.any(blank).as_py():
+        return arr
+    return pc.if_else(blank, pa.scalar(None, arr.type), arr)
+
+
+def _timestamps(raw: pa.Array, values: list[Any]) -> pa.Array:
+    text = _blank_to_null(_as_strings(raw, values))
+    parsed = pc.strptime(text, format=RFC2822, unit="us", error_is_null=True)
+    missed = pc.and_(pc.is_null(parsed), pc.is_valid(text))
+    if pc.any(missed).as_py():
+        # ISO 8601 (monitor API) or something odd: parse just those cells another way.
+        fixed = pa.array(
+            [_parse_instant(s) if m else None for s, m in zip(text.to_pylist(),
+                                                             missed.to_pylist(), strict=True)],
+            TIMESTAMP,
+        )
+        parsed = pc.if_else(missed, fixed, parsed.cast(TIMESTAMP))
+    return parsed.cast(TIMESTAMP)
+
+
+def _parse_instant(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            try:
+                moment = dateutil_parser.parse(text)
+            except (ValueError, OverflowError):
+                return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # Twilio's timestamps without offset are UTC
+    return moment.astimezone(UTC)
+
+
+def _numbers(raw: pa.Array, values: list[Any], target: pa.DataType) -> pa.Array:
+    if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
+        numeric = raw
+    else:
+        text = _blank_to_null(_as_strings(raw, values))
+        try:
+            numeric = pc.cast(text, target)
+        except pa.ArrowInvalid:
+            # "12.0" for an integer column, or stray text: go through float, junk -> null.
+            numeric = pa.array([_float_or_none(s) for s in text.to_pylist()], pa.float64())
+    if pa.types.is_integer(target) and pa.types.is_floating(numeric.type):
+        numeric = pc.round(numeric)
+    return numeric.cast(target, safe=False)
+
+
+def _float_or_none(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _decimals(raw: pa.Array, values: list[Any]) -> pa.Array:
+    if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
+        # JSON numbers (usage price): round to the column's 6 places first.
+        return pc.round(raw.cast(pa.float64()), 6).cast(DECIMAL, safe=False)
+    text = _blank_to_null(_as_strings(raw, values))
+    try:
+        return pc.cast(text, DECIMAL)
+    except pa.ArrowInvalid:
+        pass
+    try:
+        # More than 6 decimal places: parse wide, then round to the column's scale.
+        wide = pc.cast(text, pa.decimal128(38, 18))
+        return pc.round(wide, 6).cast(DECIMAL, safe=False)
+    except pa.ArrowInvalid:
+        floats = pa.array([_float_or_none(s) for s in text.to_pylist()], pa.float64())
+        return pc.round(floats, 6).cast(DECIMAL, safe=False)
+
+
+def _bools(values: list[Any]) -> pa.Array:
+    def one(v: Any) -> bool | None:
+        if v is None or v == "":
+            return None
+        if isinstance(v, bool):
+            return v
+        return str(v).strip().lower() in ("true", "1", "yes")
+
+    return pa.array([one(v) for v in values], pa.bool_())

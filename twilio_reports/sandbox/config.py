@@ -1,0 +1,60 @@
+"""SandboxConfig: the data volumes (fixed when a world is built) and the fault knobs
+(read live on every request, so tests may change them on a running app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+# Knobs that may change while the app runs (POST /_sandbox/knobs, or app.config.x = ...).
+FAULT_KNOBS: tuple[str, ...] = (
+    "latency_ms",
+    "max_in_flight_per_account",
+    "rate_429",
+    "retry_after_share",
+    "rate_5xx",
+    "stall_next",
+    "stall_seconds",
+    "truncate_rate",
+    "reset_rate",
+)
+
+
+@dataclass
+class SandboxConfig:
+    seed: int = 7
+    today: date | None = None  # UTC day the data ends on; None = today's UTC date
+    calls: int = 3000  # across all accounts, over the last 30 days
+    messages: int = 3000
+    alerts: int = 300  # raise above ~20,000 to hit the 10,000-result cap on the main account
+    conferences: int | None = None  # None = calls // 25
+    notifications: int | None = None  # None = calls // 20
+    latency_ms: float = 0
+    max_in_flight_per_account: int | None = None
+    rate_429: float = 0.0
+    retry_after_share: float = 0.5
+    rate_5xx: float = 0.0
+    stall_next: int = 0
+    stall_seconds: float = 30.0
+    truncate_rate: float = 0.0
+    reset_rate: float = 0.0
+
+    def knobs(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FAULT_KNOBS}
+
+    def set_knobs(self, values: dict[str, Any]) -> None:
+        """Apply fault knobs from a JSON body; unknown or non-fault names raise ValueError
+        so a typo in a test does not silently leave the sandbox healthy."""
+        types = {f.name: f.type for f in fields(self)}
+        for name, value in values.items():
+            if name not in FAULT_KNOBS:
+                raise ValueError(f"{name!r} is not a fault knob (allowed: {', '.join(FAULT_KNOBS)})")
+            if value is None:
+                if name != "max_in_flight_per_account":
+                    raise ValueError(f"{name} cannot be null")
+            elif "int" in str(types[name]) and name in ("stall_next", "max_in_flight_per_account"):
+                value = int(value)
+            else:
+                value = float(value)
+            setattr(self, name, value)

@@ -1,0 +1,94 @@
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+
+from twilio_reports.convert import rows_to_batch
+from twilio_reports.definitions import REPORTS
+
+CALL = {
+    "sid": "CA" + "1" * 32, "date_created": "Tue, 31 Aug 2010 20:36:28 +0000",
+    "date_updated": "Tue, 31 Aug 2010 20:36:29 +0000", "parent_call_sid": None,
+    "account_sid": "AC" + "a" * 32, "to": "+14155551212", "to_formatted": "(415) 555-1212",
+    "from": "+14158675309", "from_formatted": "(415) 867-5309", "phone_number_sid": "",
+    "status": "completed", "start_time": "Wed, 01 Sep 2010 01:36:28 +0200",
+    "end_time": "Tue, 31 Aug 2010 23:37:29 +0000", "duration": "61", "price": "-0.03000",
+    "price_unit": "USD", "direction": "outbound-api", "answered_by": None,
+    "api_version": "2010-04-01", "forwarded_from": "", "group_sid": None, "caller_name": "",
+    "queue_time": "0", "trunk_sid": None, "uri": "/2010-04-01/Accounts/AC/Calls/CA.json",
+    "subresource_uris": {"notifications": "/x"},
+}
+
+
+def test_it_types_a_call():
+    batch = rows_to_batch([CALL, {**CALL, "price": "", "duration": None, "start_time": ""}],
+                          REPORTS["calls"])
+    assert batch.schema == REPORTS["calls"].arrow_schema()
+    first, second = batch.to_pylist()
+    assert first["date_created"] == datetime(2010, 8, 31, 20, 36, 28, tzinfo=UTC)
+    assert first["start_time"] == datetime(2010, 8, 31, 23, 36, 28, tzinfo=UTC)
+    assert first["duration"] == 61 and first["queue_time"] == 0
+    assert first["price"] == Decimal("-0.030000")
+    assert first["phone_number_sid"] is None and first["caller_name"] is None
+    assert "subresource_uris" not in first
+    assert second["price"] is None and second["duration"] is None
+    assert second["start_time"] is None
+
+
+def test_it_reads_iso_timestamps_of_alerts():
+    alert = {"sid": "NO" + "1" * 32, "account_sid": "AC" + "a" * 32,
+             "date_generated": "2026-03-01T10:00:00Z", "date_created": "2026-03-01T10:00:01.5Z",
+             "date_updated": "2026-03-01T12:00:00+02:00", "error_code": "11200",
+             "log_level": "error", "links": {"x": "y"}}
+    row = rows_to_batch([alert], REPORTS["alerts"]).to_pylist()[0]
+    assert row["date_generated"] == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert row["date_created"] == datetime(2026, 3, 1, 10, 0, 1, 500000, tzinfo=UTC)
+    assert row["date_updated"] == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert row["error_code"] == "11200"
+
+
+def test_it_types_usage_records():
+    rec = {"account_sid": "AC" + "a" * 32, "category": "calls", "count": "12",
+           "count_unit": "calls", "start_date": "2026-03-01", "end_date": "2026-03-01",
+           "price": 1.23456789, "price_unit": "usd", "usage": "3.5", "usage_unit": "minutes",
+           "as_of": "2026-03-02T00:00:00+00:00", "subresource_uris": {}}
+    row = rows_to_batch([rec, {**rec, "price": None, "count": "", "usage": "0"}],
+                        REPORTS["usage-records"]).to_pylist()
+    assert row[0]["start_date"] == date(2026, 3, 1)
+    assert row[0]["price"] == Decimal("1.234568")
+    assert row[0]["count"] == 12 and row[0]["usage"] == 3.5
+    assert row[1]["price"] is None and row[1]["count"] is None and row[1]["usage"] == 0.0
+
+
+def test_it_tolerates_mixed_json_types():
+    msg = {"sid": "SM1", "error_code": 30003, "num_segments": "2", "price": "-0.0075"}
+    other = {"sid": "SM2", "error_code": "30005", "num_segments": 1, "price": -0.0075}
+    rows = rows_to_batch([msg, other, {"sid": "SM3"}], REPORTS["messages"]).to_pylist()
+    assert [r["error_code"] for r in rows] == [30003, 30005, None]
+    assert [r["num_segments"] for r in rows] == [2, 1, None]
+    assert rows[1]["price"] == Decimal("-0.007500")
+
+
+def test_it_drops_the_auth_token_of_accounts():
+    acct = {"sid": "AC" + "a" * 32, "auth_token": "secret-token", "friendly_name": "Main",
+            "status": "active", "type": "Full", "date_created": "Thu, 01 Jan 2026 00:00:00 +0000",
+            "subresource_uris": {"calls": "/x"}}
+    batch = rows_to_batch([acct], REPORTS["accounts"])
+    assert "auth_token" not in batch.schema.names
+    assert "secret-token" not in str(batch.to_pylist())
+
+
+def test_it_handles_an_empty_page():
+    batch = rows_to_batch([], REPORTS["conferences"])
+    assert batch.num_rows == 0 and batch.schema == REPORTS["conferences"].arrow_schema()
+
+
+def test_it_converts_at_least_100k_rows_per_second():
+    rows = [{**CALL, "sid": f"CA{i:032x}", "duration": str(i % 500)} for i in range(50_000)]
+    rows_to_batch(rows[:1000], REPORTS["calls"])  # warm up Arrow's kernels
+    started = time.perf_counter()
+    batch = rows_to_batch(rows, REPORTS["calls"])
+    rate = batch.num_rows / (time.perf_counter() - started)
+    assert rate > 100_000, f"{rate:.0f} rows/s"
+    assert pa.compute.sum(batch.column("duration")).as_py() == sum(i % 500 for i in range(50_000))
