@@ -19,7 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VAR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
-TEST_BROKER_DIR = Path(os.environ.setdefault("CELERY_BROKER_DIR", str(TEST_VAR / "test-broker")))
+# One folder per test session: two sessions on one machine must not share queued messages.
+TEST_BROKER_DIR = Path(
+    os.environ.setdefault("CELERY_BROKER_DIR", str(TEST_VAR / f"test-broker-{os.getpid()}"))
+)
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -58,10 +61,13 @@ def need_chromium() -> str:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Messages left by an earlier, interrupted test session must not reach this one's workers.
     shutil.rmtree(TEST_BROKER_DIR, ignore_errors=True)
     (TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     (TEST_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    shutil.rmtree(TEST_BROKER_DIR, ignore_errors=True)
 
 
 def database_url_for_tests() -> str:
@@ -135,10 +141,26 @@ def celery_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
             env["CELERY_BROKER_URL"] = broker_url
         log = tmp_path / f"{hostname}.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "connector_site", "worker", "-l", "info",
-             "-n", hostname, "--concurrency", str(concurrency), "--without-gossip",
-             "--without-mingle"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "connector_site",
+                "worker",
+                "-l",
+                "info",
+                "-n",
+                hostname,
+                "--concurrency",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         worker = WorkerProcess(proc, hostname, log)
@@ -146,7 +168,8 @@ def celery_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         try:
             wait_for(
                 lambda: proc.poll() is not None or Heartbeat.objects.filter(name=hostname).exists(),
-                60, "the worker's first heartbeat",
+                60,
+                "the worker's first heartbeat",
             )
         except AssertionError:
             raise AssertionError("worker did not start:\n" + worker.output()[-3000:]) from None
@@ -156,8 +179,72 @@ def celery_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
 
     yield start
     for worker in started:
+        # Shown by pytest only when the test failed.
+        print(f"--- log of worker {worker.hostname} ---\n{worker.output()[-6000:]}")
         if worker.proc.poll() is None:
             try:
                 worker.kill(15)
             except (subprocess.TimeoutExpired, ProcessLookupError):
                 worker.kill(9)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One real Twilio sandbox on a loopback port for the whole session (default knobs)."""
+    from twilio_reports.sandbox import SandboxConfig, start_server
+
+    handle = start_server(SandboxConfig())
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server, settings, tmp_path):
+    """The sandbox configured as this installation's Twilio, DataSet tables under tmp_path.
+
+    Fault knobs changed by a test are put back afterwards.
+    """
+    settings.TWILIO_SANDBOX_URL = sandbox_server.url
+    settings.DATASET_STORAGE_URI = str(tmp_path / "datasets")
+    saved = dict(vars(sandbox_server.config))
+    yield sandbox_server
+    for key, value in saved.items():
+        setattr(sandbox_server.config, key, value)
+
+
+def filesystem_transport_options() -> dict[str, object]:
+    broker_dir = Path(os.environ["CELERY_BROKER_DIR"])
+    return {
+        "data_folder_in": str(broker_dir / "queue"),
+        "data_folder_out": str(broker_dir / "queue"),
+        "processed_folder": str(broker_dir / "processed"),
+        "store_processed": False,
+    }
+
+
+@pytest.fixture(params=["filesystem", "redis"])
+def broker(request, settings) -> Iterator[str]:
+    """Each broker in turn, for tests that send work to a real worker: this process's Celery
+    app publishes to it for the test's duration (the worker gets it through its env)."""
+    from connector_site.celery import app
+
+    if request.param == "redis":
+        url = need_redis()
+        options: dict[str, object] = {"visibility_timeout": 7200}
+    else:
+        url, options = "filesystem://", filesystem_transport_options()
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+
+    def reset_pools() -> None:
+        # Celery caches its connection and producer pools on first publish.
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset_pools()
+    app.conf.broker_url, app.conf.broker_transport_options = url, options
+    settings.CELERY_BROKER_URL = url
+    yield url
+    reset_pools()
+    app.conf.broker_url, app.conf.broker_transport_options = saved

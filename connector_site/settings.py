@@ -6,6 +6,7 @@ sandbox on 127.0.0.1:8765. `DATABASE_URL` switches to PostgreSQL and `CELERY_BRO
 (or `REDIS_URL`) to Redis. `.env.example` documents every variable.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -111,8 +112,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # A file, not :memory:, so a real worker process in the tests sees the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file, not :memory:, so a real worker process in the tests sees the test database;
+    # one per test session, so two sessions on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -243,9 +245,7 @@ CELERY_BEAT_SCHEDULE = {
 DATASET_STORAGE_URI = env.str("DATASET_STORAGE_URI", default=str(VAR_DIR / "datasets"))
 DATASET_KEEP_VERSIONS = env.int("DATASET_KEEP_VERSIONS", default=30)
 # The Twilio sandbox (twilio_reports/sandbox). Empty disables the "Use the sandbox" option.
-TWILIO_SANDBOX_URL = env.str(
-    "TWILIO_SANDBOX_URL", default="http://127.0.0.1:8765" if DEBUG else ""
-)
+TWILIO_SANDBOX_URL = env.str("TWILIO_SANDBOX_URL", default="http://127.0.0.1:8765" if DEBUG else "")
 TWILIO_MAX_IN_FLIGHT = env.int("TWILIO_MAX_IN_FLIGHT", default=8)
 # A running run that has not reported progress for this long is considered dead.
 RUN_STALE_AFTER = timedelta(minutes=env.int("RUN_STALE_MINUTES", default=5))

@@ -59,8 +59,13 @@ def _heartbeats() -> list[Check]:
         for b in rows:
             age = (now - b.seen_at).total_seconds()
             checks.append(
-                Check(f"{kind.value} {b.name}", age < FRESH.total_seconds(), kind.label,
-                      b.seen_at.isoformat(), round(age, 1))
+                Check(
+                    f"{kind.value} {b.name}",
+                    age < FRESH.total_seconds(),
+                    kind.label,
+                    b.seen_at.isoformat(),
+                    round(age, 1),
+                )
             )
     return checks
 

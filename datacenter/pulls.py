@@ -27,7 +27,9 @@ def date_block_from(params: dict) -> DateBlock | None:
     return DateBlock(**{k: v for k, v in values.items() if k in DateBlock.__dataclass_fields__})
 
 
-def pull_request_for(dataset: DataSet, *, now: datetime | None = None) -> tuple[PullRequest, list[str]]:
+def pull_request_for(
+    dataset: DataSet, *, now: datetime | None = None
+) -> tuple[PullRequest, list[str]]:
     """The request for a run starting at `now`: "today" is the DataSet's zone's today then,
     so a relative window rolls with the schedule."""
     report = REPORTS[dataset.report]
@@ -42,5 +44,7 @@ def pull_request_for(dataset: DataSet, *, now: datetime | None = None) -> tuple[
             window = resolve_window(block, dataset.time_zone, today)
         except ValueError as exc:
             raise PullSetupError(str(exc)) from exc
-    request = PullRequest(report=dataset.report, params=filters, window=window, tz=dataset.time_zone)
+    request = PullRequest(
+        report=dataset.report, params=filters, window=window, tz=dataset.time_zone
+    )
     return request, []

@@ -40,7 +40,9 @@ def account_list(*, owner: AbstractBaseUser) -> QuerySet[TwilioAccount]:
         TwilioAccount.objects.filter(owner=owner)
         .select_related("owner")
         .annotate(dataset_count=Count("datasets"))
-        .prefetch_related(Prefetch("datasets", queryset=DataSet.objects.only("id", "name", "account_id")))
+        .prefetch_related(
+            Prefetch("datasets", queryset=DataSet.objects.only("id", "name", "account_id"))
+        )
     )
 
 
@@ -113,8 +115,8 @@ def datasets_owned(*, owner: AbstractBaseUser, ids: list[int]) -> QuerySet[DataS
 
 def run_history(*, dataset: DataSet) -> QuerySet[Run]:
     """History tab: a DataSet's runs, newest first, with the version each one produced."""
-    return Run.objects.filter(dataset=dataset).select_related("version").order_by(
-        "-queued_at", "-id"
+    return (
+        Run.objects.filter(dataset=dataset).select_related("version").order_by("-queued_at", "-id")
     )
 
 
@@ -122,9 +124,7 @@ def run_summary(*, dataset: DataSet) -> dict:
     """History summary in one query: finished runs, successes, average successful duration."""
     from django.db.models import Avg, F
 
-    finished = Run.objects.filter(
-        dataset=dataset, state__in=[RunState.SUCCEEDED, RunState.FAILED]
-    )
+    finished = Run.objects.filter(dataset=dataset, state__in=[RunState.SUCCEEDED, RunState.FAILED])
     figures = finished.aggregate(
         finished=Count("id"),
         succeeded=Count("id", filter=Q(state=RunState.SUCCEEDED)),

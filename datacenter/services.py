@@ -141,8 +141,20 @@ def dataset_update(
     dataset.params = params
     dataset.time_zone = time_zone
     dataset.update_method = update_method
-    dataset.save()
+    # Only the settings: runs update the version/run pointers concurrently.
+    dataset.save(update_fields=[*DATASET_SETTINGS, "updated"])
     return dataset
+
+
+DATASET_SETTINGS = (
+    "account",
+    "name",
+    "description",
+    "report",
+    "params",
+    "time_zone",
+    "update_method",
+)
 
 
 def dataset_delete(*, dataset: DataSet) -> None:
@@ -163,6 +175,7 @@ def version_record(
     *, dataset: DataSet, result: "tables.WriteResult", run=None, restored_from=None
 ) -> Version:
     """Record a Delta version as the DataSet's next version and make it current."""
+    columns = tables.version_schema(tables.table_uri(dataset.pk), result.delta_version)
     with transaction.atomic():
         # Lock the DataSet row so two writers cannot take the same number.
         DataSet.objects.select_for_update().filter(pk=dataset.pk).first()
@@ -174,7 +187,7 @@ def version_record(
             run=run,
             restored_from=restored_from,
             rows=result.rows,
-            columns=[list(c) for c in result.columns],
+            columns=[list(c) for c in columns],
             bytes=result.bytes,
         )
         now = timezone.now()

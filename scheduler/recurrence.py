@@ -1,10 +1,12 @@
 """DataSet schedules as one stored form: an RFC 5545 recurrence rule in a time zone.
 
 The Scheduling pane (Basic and Advanced tabs) produces a JSON-able `ScheduleSpec`. `to_rule`
-compiles it to a `Rule`: the RRULE text as dateutil's ``str()`` writes it (one ``RRULE:`` line,
-occasionally two, see `_month_day_parts`), an IANA zone, and a naive wall-clock ``dtstart`` in
-that zone. The database keeps the `Rule` (and the spec, so the form can be shown again); the
-dispatcher only ever calls `next_runs`, the DataSet pages call `describe`.
+compiles it to a `Rule`: the RRULE text as dateutil's ``str()`` writes it, without its DTSTART
+line (usually one ``RRULE:`` line; several when the times of day are not one BYHOUR x BYMINUTE
+product, see `_time_groups`, or for the February line of `_month_day_parts`), an IANA zone,
+and a naive wall-clock ``dtstart`` in that zone. The database keeps the `Rule` (and the spec,
+so the form can be shown again); the dispatcher only ever calls `next_runs`, the DataSet pages
+call `describe`.
 
 Time semantics (PRODUCT.md §1.1: "daylight-saving changes must not skip or double a run"):
 
@@ -20,18 +22,19 @@ Time semantics (PRODUCT.md §1.1: "daylight-saving changes must not skip or doub
   to the start time: "every 2 hours from 09:00" runs at 09:00, 11:00, ... local time every
   day, whatever the offset. Across spring forward the runs inside the gap collapse into one
   run at the end of the gap; across fall back the repeated hour runs once (its first pass),
-  so elapsed time between two runs can be one hour longer or shorter than the interval, but
-  no local day is skipped and no two runs share an instant.
+  so elapsed time between two runs can differ from the interval by the size of the clock
+  change, but no local day is skipped and no two runs share an instant.
 * Intervals that divide the day (every 15/20/30 minutes, every 1/2/3/4/6/8/12 hours) and any
   interval with active hours repeat the same times each day (``FREQ=DAILY`` with BYHOUR and
   BYMINUTE). Other intervals without active hours (every 5 hours, every 50 minutes) run as a
   continuous wall-clock series from the start (``FREQ=HOURLY``/``MINUTELY;INTERVAL=N``).
+  The Advanced tab's interval is "within the day": it always restarts each day.
 * Active hours [from, to) exclude their end; a window whose end is earlier than its start
   wraps past midnight (22:00 to 06:00). Runs restart at the start time each day.
 * A day of month that a month lacks (31 in April, 30 in February) runs on that month's last
   day; 31 is stored as ``BYMONTHDAY=-1``.
 * Runs must be at least 15 minutes apart, including from the last run of one day to the first
-  run of the next (the Twilio pulls cost money and take minutes).
+  run of the next (PRODUCT.md §1.1 "Minimum interval 15 minutes").
 * The delayed start ("Start schedule: Later") is stored as ``dtstart``: dateutil never yields
   an occurrence before ``dtstart``. For interval schedules the first run is the first point of
   the start time's grid at or after it, so the phase the user chose is kept.
@@ -40,6 +43,7 @@ Time semantics (PRODUCT.md §1.1: "daylight-saving changes must not skip or doub
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -58,8 +62,8 @@ from dateutil.rrule import (
     YEARLY,
     rrule,
     rrulestr,
-    weekdays,
 )
+from dateutil.rrule import weekdays as rrule_weekdays
 
 __all__ = [
     "KINDS",
@@ -150,20 +154,10 @@ class ScheduleSpec:
 
         Only the shape is checked here; `validate` checks the values.
         """
-        known = {f.name for f in fields(cls)}
-        errors: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        for key, raw in data.items():
-            if key not in known:
-                errors[key] = "Unknown setting"
-                continue
-            try:
-                values[key] = _coerce(key, raw)
-            except ValueError as exc:
-                errors[key] = str(exc)
+        spec, errors = _from_dict(data)
         if errors:
             raise SpecError(errors)
-        return cls(**values)
+        return spec
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (tuples as lists) that `from_dict` reads back unchanged."""
@@ -172,6 +166,22 @@ class ScheduleSpec:
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+def _from_dict(data: Mapping[str, Any]) -> tuple[ScheduleSpec, dict[str, str]]:
+    """The spec built from the well-formed keys, and a message for each malformed one."""
+    known = {f.name for f in fields(ScheduleSpec)}
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key not in known:
+            errors[key] = "Unknown setting"
+            continue
+        try:
+            values[key] = _coerce(key, raw)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    return ScheduleSpec(**values), errors
 
 
 def _coerce(key: str, raw: Any) -> Any:
@@ -214,11 +224,14 @@ def _coerce_item(raw: Any, item_type: type) -> Any:
 
 def validate(spec: ScheduleSpec | Mapping[str, Any]) -> dict[str, str]:
     """Field name -> plain-words message for everything wrong with ``spec``; empty = valid."""
+    shape_errors: dict[str, str] = {}
     if not isinstance(spec, ScheduleSpec):
-        try:
-            spec = ScheduleSpec.from_dict(spec)
-        except SpecError as exc:
-            return exc.errors
+        spec, shape_errors = _from_dict(spec)
+    # A malformed field falls back to its default above; report the shape problem for it.
+    return {**_check(spec), **shape_errors}
+
+
+def _check(spec: ScheduleSpec) -> dict[str, str]:
     errors: dict[str, str] = {}
     if spec.kind not in KINDS:
         errors["kind"] = "Choose how often the DataSet updates"
@@ -420,7 +433,11 @@ def to_rule(spec: ScheduleSpec | Mapping[str, Any], *, today: date | None = None
 
     day_parts = _date_parts(spec)
     if start_at is None:
-        dtstart = datetime.combine(anchor_day, _as_time(slots[0]))
+        interval = spec.kind in ("hourly", "minutes") or (
+            spec.kind == "advanced" and spec.repeat == "interval"
+        )
+        first = _interval_start(spec) if interval else slots[0]
+        dtstart = datetime.combine(anchor_day, _as_time(first))
     elif spec.kind == "daily" and spec.every > 1:
         # "Every 3 days" counts from the first run on or after the delayed start.
         dtstart = datetime.combine(anchor_day, _as_time(slots[0]))
@@ -517,7 +534,7 @@ def _date_parts(spec: ScheduleSpec) -> list[dict[str, Any]]:
     if spec.kind == "daily":
         return [{"freq": DAILY, "interval": spec.every}]
     if spec.kind == "weekdays":
-        return [{"freq": WEEKLY, "byweekday": weekdays[:5]}]
+        return [{"freq": WEEKLY, "byweekday": rrule_weekdays[:5]}]
     if spec.kind == "weekly":
         return [{"freq": WEEKLY, "byweekday": _weekday_objs(spec.weekdays)}]
     if spec.kind == "monthly":
@@ -555,12 +572,12 @@ def _days_in_month(month: int) -> int:
 
 
 def _weekday_objs(codes: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple(weekdays[i] for i in sorted({WEEKDAY_CODES.index(c) for c in codes}))
+    return tuple(rrule_weekdays[i] for i in sorted({WEEKDAY_CODES.index(c) for c in codes}))
 
 
 def _nth_objs(codes: tuple[str, ...]) -> tuple[Any, ...]:
     pairs = sorted({_parse_nth(code) for code in codes}, key=lambda p: (p[1], p[0] % 6))
-    return tuple(weekdays[day](n) for n, day in pairs)
+    return tuple(rrule_weekdays[day](n) for n, day in pairs)
 
 
 def _parse_nth(code: str) -> tuple[int, int]:
@@ -740,19 +757,16 @@ def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 def _gap_end(local: datetime, zone: ZoneInfo) -> datetime:
     # ``local`` is inside a gap: fold=1 reads it with the offset after the change (an
     # instant before the change), fold=0 with the offset before it (an instant after).
-    # Binary-search the change itself, to the second.
-    low = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    high = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if high < low:
-        low, high = high, low
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) // 2
-        middle = middle.replace(microsecond=0)
-        if middle.astimezone(zone).replace(tzinfo=None) > local:
+    # Binary-search the change itself, in whole seconds (tzdata changes on whole seconds).
+    readings = [local.replace(tzinfo=zone, fold=fold).timestamp() for fold in (0, 1)]
+    low, high = math.floor(min(readings)), math.ceil(max(readings))
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) > local:
             high = middle
         else:
             low = middle
-    return high
+    return datetime.fromtimestamp(high, UTC)
 
 
 # --------------------------------------------------------------------------- describing

@@ -25,6 +25,7 @@ from datacenter.pulls import PullSetupError, pull_request_for
 from datacenter.selectors import credentials_for_account
 from scheduler.models import ACTIVE_STATES, Run, RunState, RunTrigger, Schedule
 from scheduler.recurrence import Rule, next_runs, to_rule
+from twilio_reports.dates import today_in
 from twilio_reports.definitions import REPORTS
 from twilio_reports.service import PullStats, TwilioError, pull_batches
 
@@ -49,8 +50,9 @@ def schedule_save(
     now: datetime | None = None,
 ) -> Schedule:
     """Store the Scheduling pane's choices and compute the next run."""
-    rule = to_rule(spec)
     now = now or timezone.now()
+    # Cycles ("every 3 days") count from the day the schedule is saved, in its zone.
+    rule = to_rule(spec, today=today_in(spec.get("tz") or "UTC", now))
     schedule, _ = Schedule.objects.update_or_create(
         dataset=dataset,
         defaults={
@@ -177,7 +179,10 @@ def _plain_error(exc: Exception, dataset: DataSet) -> str:
     if isinstance(exc, SoftTimeLimitExceeded):
         return "The pull took longer than the time limit and was stopped; no version was made."
     logger.exception("Run of DataSet %s failed unexpectedly", dataset.pk)
-    return f"Unexpected error ({type(exc).__name__}); no version was made. Details are in the worker log."
+    return (
+        f"Unexpected error ({type(exc).__name__}); no version was made. "
+        "Details are in the worker log."
+    )
 
 
 def _run_succeeded(run: Run, dataset: DataSet, stats: PullStats, version) -> None:

@@ -34,9 +34,20 @@ def first_login() -> None:
         password = secrets.token_urlsafe(12)
         env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
         subprocess.run(
-            [PY, "manage.py", "createsuperuser", "--noinput", "--username", "admin",
-             "--email", "admin@localhost"],
-            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+            [
+                PY,
+                "manage.py",
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                "admin",
+                "--email",
+                "admin@localhost",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         note.write_text(f"username: admin\npassword: {password}\n")
         note.chmod(0o600)
@@ -65,7 +76,9 @@ def main() -> int:
     for name, cmd in commands.items():
         # Own process group each, so Ctrl-C reaches them only through us, in order.
         procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-    print(f"\nData Center is starting at http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)\n")
+    print(
+        f"\nData Center is starting at http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)\n"
+    )
 
     stopping = False
 

@@ -11,6 +11,7 @@ server's day filter returns rows of neighbouring days.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +35,6 @@ from twilio_reports.convert import rows_to_batch
 from twilio_reports.dates import day_bounds_utc, iso_utc, split_days, utc_days
 from twilio_reports.definitions import (
     CONFERENCE_STATUSES,
-    GRANULARITIES,
     REPORTS,
     ReportDef,
     validate_params,
@@ -52,7 +52,8 @@ __all__ = [
     "pull_batches",
 ]
 
-ALERTS_TOO_MANY = "10,000"  # Twilio's 400 for an alerts query matching too many results
+# Twilio's 400 for an alerts query matching more than 10,000 results.
+ALERTS_TOO_MANY = re.compile(r"too many results|10,?000", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class Slice:
     # Alerts: [start, end) instants, split in halves when Twilio says too many results.
     span: tuple[datetime, datetime] | None = None
     is_main: bool = True
+    # The account's own credentials when the host answers only for the authenticated
+    # account (monitor); None = the pull's credentials.
+    auth: tuple[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -128,22 +132,36 @@ def _list_accounts(client: TwilioClient, credentials: Credentials,
 
 
 def _resolve_accounts(client: TwilioClient, credentials: Credentials,
-                      name: str | None) -> list[str]:
-    """SIDs to pull: the named (sub)account, or every account the credentials can see."""
+                      name: str | None) -> list[tuple[str, tuple[str, str] | None]]:
+    """(sid, own auth) of the named (sub)account, or of every account the credentials see.
+
+    The own auth is the subaccount's SID and token from the Accounts list: the monitor API
+    answers for the authenticated account only, so a subaccount's alerts need its own
+    credentials. The token lives in memory for the pull and is never stored or shown.
+    """
     if name:
         matches = [a for a in _list_accounts(client, credentials, name)
                    if (a.get("friendly_name") or "") == name]
         if not matches:
             raise TwilioError(f'No Twilio account named "{name}" is visible to these credentials')
-        return list(dict.fromkeys(str(a["sid"]) for a in matches))
-    try:
-        listed = [str(a["sid"]) for a in _list_accounts(client, credentials) if a.get("sid")]
-    except TwilioError as exc:
-        if exc.status != 403:
-            raise
-        listed = []  # an API key restricted to its own account cannot list accounts
-    sids = [credentials.account_sid] + [s for s in listed if s != credentials.account_sid]
-    return sids
+    else:
+        try:
+            matches = _list_accounts(client, credentials)
+        except TwilioError as exc:
+            if exc.status != 403:
+                raise
+            matches = []  # an API key limited to its own account cannot list accounts
+        if not any(a.get("sid") == credentials.account_sid for a in matches):
+            matches.insert(0, {"sid": credentials.account_sid})
+    out: dict[str, tuple[str, str] | None] = {}
+    for acct in matches:
+        sid = str(acct.get("sid") or "")
+        if not sid or sid in out:
+            continue
+        token = acct.get("auth_token")
+        own = None if sid == credentials.account_sid or not token else (sid, str(token))
+        out[sid] = own
+    return list(out.items())
 
 
 def _window_utc(request: PullRequest) -> tuple[datetime, datetime] | None:
@@ -208,17 +226,17 @@ def _plan(request: PullRequest, credentials: Credentials, client: TwilioClient,
         variants = tuple({"Status": s} for s in CONFERENCE_STATUSES)
 
     slices: list[Slice] = []
-    for sid in accounts:
+    for sid, own_auth in accounts:
         is_main = sid == credentials.account_sid
+        auth = own_auth if rdef.host == "monitor" else None
         path = rdef.path_for(sid, gran)
         base_params = dict(wire)
         if rdef.slug == "usage-records":
             # Each account is asked for its own usage only, so totals never double-count.
             base_params["IncludeSubaccounts"] = "false"
-        if rdef.host == "monitor" and sid != credentials.account_sid:
-            base_params["AccountSid"] = sid
         if span is None or df is None:
-            slices.append(Slice(sid, path, base_params, variants=variants, is_main=is_main))
+            slices.append(Slice(sid, path, base_params, variants=variants, is_main=is_main,
+                                auth=auth))
             continue
         if df.style == "usage":
             assert request.window is not None
@@ -240,7 +258,7 @@ def _plan(request: PullRequest, credentials: Credentials, client: TwilioClient,
                 sp[df.before] = iso_utc(hi - timedelta(seconds=1))
             slices.append(Slice(sid, path, sp, keep=(_us(lo), _us(hi)), variants=variants,
                                 span=(lo, hi) if df.style == "datetime" else None,
-                                is_main=is_main))
+                                is_main=is_main, auth=auth))
     return _Plan(rdef, slices)
 
 
@@ -297,7 +315,7 @@ def _run_slice(sl: Slice, rdef: ReportDef, credentials: Credentials, client: Twi
         try:
             for variant in sl.variants:
                 for page in client.iter_pages(base, sl.path, {**params, **variant},
-                                              account=sl.account_sid):
+                                              account=sl.account_sid, auth=sl.auth):
                     rows = page.get(rdef.list_key) or []
                     fresh = []
                     for row in rows:
@@ -311,7 +329,7 @@ def _run_slice(sl: Slice, rdef: ReportDef, credentials: Credentials, client: Twi
         except TwilioError as exc:
             if exc.status == 404 and not sl.is_main:
                 return  # a subaccount without this resource (e.g. no usage): no rows
-            if (span is not None and exc.status == 400 and ALERTS_TOO_MANY in exc.message
+            if (span is not None and exc.status == 400 and ALERTS_TOO_MANY.search(exc.message)
                     and span[1] - span[0] > timedelta(seconds=2)):
                 # Too many alerts in one query: halve the window. Rows of the half already
                 # sent are not re-sent because seen holds their sids.
@@ -488,7 +506,7 @@ def check_credentials(credentials: Credentials, *, config: PullConfig | None = N
     """The account's friendly name, or TwilioError with Twilio's reason in plain words."""
     config = config or PullConfig.from_settings()
     stats = PullStats()
-    with TwilioClient(credentials.auth, label="Connect", config=config, stats=stats) as client:
+    with TwilioClient(credentials.auth, label="Credentials", config=config, stats=stats) as client:
         body = client.get_json(
             f"{credentials.api_base.rstrip('/')}/2010-04-01/Accounts/{credentials.account_sid}.json",
             account=credentials.account_sid,
@@ -518,7 +536,3 @@ def preview(request: PullRequest, credentials: Credentials, limit: int = 20, *,
     finally:
         gen.close()
     return pa.Table.from_batches(batches, schema=rdef.arrow_schema())
-
-
-def granularity_label(slug: str) -> str:
-    return GRANULARITIES[slug].label

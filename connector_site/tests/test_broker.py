@@ -16,8 +16,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def _send_and_wait(connection: Connection) -> None:
     token = uuid.uuid4().hex
     ping.apply_async(args=[token], connection=connection)
-    wait_for(lambda: Heartbeat.objects.filter(name=f"ping:{token}").exists(), 60,
-             "the worker to execute the task")
+    wait_for(
+        lambda: Heartbeat.objects.filter(name=f"ping:{token}").exists(),
+        60,
+        "the worker to execute the task",
+    )
 
 
 def test_it_executes_a_task_through_the_filesystem_broker(celery_worker, settings):

@@ -15,7 +15,11 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in SCALE_OUT_VARS}
     base.update(env)
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -52,7 +56,9 @@ def test_it_runs_on_embedded_defaults(tmp_path):
 
 def test_it_switches_to_postgres_and_redis_from_the_environment(tmp_path):
     out = _run(
-        SHOW, VAR_DIR=str(tmp_path), DATABASE_URL="postgres://u@db:5432/x",
+        SHOW,
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://u@db:5432/x",
         REDIS_URL="redis://cache:6379/0",
     )
     assert out.returncode == 0, out.stderr
@@ -81,7 +87,10 @@ def test_it_reports_a_wrong_credential_key_at_start(tmp_path):
     env = _production_env(tmp_path)
     env["CREDENTIAL_KEYS"] = "not-a-fernet-key"
     out = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         env={**{k: v for k, v in os.environ.items() if k not in SCALE_OUT_VARS}, **env},
         timeout=120,
     )
@@ -90,10 +99,17 @@ def test_it_reports_a_wrong_credential_key_at_start(tmp_path):
 
 
 def test_it_passes_check_deploy(tmp_path):
-    env = {**{k: v for k, v in os.environ.items() if k not in SCALE_OUT_VARS}, **_production_env(tmp_path)}
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in SCALE_OUT_VARS},
+        **_production_env(tmp_path),
+    }
     out = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "System check identified no issues" in out.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from functools import cached_property
 
@@ -22,6 +23,7 @@ from .columns import (
     iso_day,
     labels,
     local_days,
+    matches,
     micro_units,
     select,
 )
@@ -59,9 +61,9 @@ class CallData:
     def parent(self) -> np.ndarray:
         # All-null is normal (no dialled legs at all); only a missing column is a problem.
         col = column(self.table, "parent_call_sid", allow_all_null=True)
-        text = col.cast(pa.string())
-        blank = pc.or_kleene(pc.is_null(text), pc.equal(pc.utf8_trim_whitespace(text), ""))
-        return blank.to_numpy(zero_copy_only=False).astype(bool)
+        # Byte length 0 or null: cheaper than trimming a million distinct SIDs.
+        length = pc.binary_length(col.cast(pa.string())).fill_null(0)
+        return length.to_numpy() == 0
 
     @cached_property
     def status(self) -> tuple[np.ndarray, list[str]]:
@@ -72,12 +74,10 @@ class CallData:
         return labels(self.table, "direction")
 
     def status_in(self, wanted: tuple[str, ...]) -> np.ndarray:
-        codes, names = self.status
-        return np.isin(codes, [i for i, n in enumerate(names) if n in wanted])
+        return matches(*self.status, wanted)
 
     def direction_is(self, wanted: str) -> np.ndarray:
-        codes, names = self.direction
-        return np.isin(codes, [i for i, n in enumerate(names) if n == wanted])
+        return matches(*self.direction, (wanted,))
 
     def require_rows(self) -> None:
         if self.table.num_rows == 0:
@@ -148,7 +148,8 @@ def _duration(data: CallData) -> Chart:
         seconds, known = integers(data.table, "duration")
         note = ""
         if missing := int(np.count_nonzero(completed & ~known)):
-            note = f" {missing:,} completed calls with an empty `duration` are left out."
+            note = " " + daily.many(missing, "completed calls",
+                                    "with an empty `duration` are left out.")
         keep = completed & known
         if not keep.any():
             raise Unavailable("No completed calls with a duration in this version.")
@@ -217,16 +218,25 @@ def _abandon(data: CallData) -> Chart:
 
 
 def headline(data: CallData, first: dt.date, last: dt.date) -> list[Headline]:
-    """Last-N-days figures: parent calls, completion rate, cost per currency."""
-    out: list[Headline] = []
+    """Figures over [first, last]: parent calls, completion rate, cost per currency.
+
+    Each figure is guarded on its own: a missing `status` still leaves the call count.
+    """
     try:
         window = (data.days >= day_number(first)) & (data.days <= day_number(last))
-        parent = window & data.parent
-        out.append(Headline("Calls", int(parent.sum()), "calls"))
-        final = parent & data.status_in(FINAL_STATUSES)
-        completed = final & data.status_in(("completed",))
-        out.append(Headline("Completion rate", daily.percent(completed.sum(), final.sum()), "%"))
     except Unavailable:
-        return [Headline("Calls", None, "calls"), Headline("Completion rate", None, "%")]
-    out.extend(daily.cost_headlines("Call cost", data.table, window, sign=-1))
-    return out
+        return [Headline("Calls", None, "calls"), Headline("Completion rate", None, "%"),
+                Headline("Call cost", None, "")]
+    parent: np.ndarray | None
+    try:
+        parent = window & data.parent
+    except Unavailable:
+        parent = None
+    calls = Headline("Calls", None if parent is None else int(parent.sum()), "calls")
+    rate = Headline("Completion rate", None, "%")
+    if parent is not None:
+        with contextlib.suppress(Unavailable):  # no `status` column: the rate stays unknown
+            final = parent & data.status_in(FINAL_STATUSES)
+            completed = final & data.status_in(("completed",))
+            rate = Headline("Completion rate", daily.percent(completed.sum(), final.sum()), "%")
+    return [calls, rate, *daily.cost_headlines("Call cost", data.table, window, sign=-1)]

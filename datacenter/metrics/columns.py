@@ -32,11 +32,28 @@ def select(table: TableLike, names: Sequence[str]) -> pa.Table:
     """The columns among `names` that exist, as an Arrow table (nothing else is converted)."""
     if isinstance(table, pd.DataFrame):
         present = [n for n in names if n in table.columns]
-        return pa.Table.from_pandas(table[present], preserve_index=False)
+        # Built from an empty-column table so the row count survives when no column matches.
+        out = pa.table({"_": pa.nulls(len(table))}).select([])
+        for n in present:
+            out = out.append_column(n, _from_pandas(table[n]))
+        return out
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
     present = [n for n in names if n in table.column_names]
     return table.select(present)
+
+
+def _from_pandas(values: pd.Series) -> pa.Array:
+    """One pandas column as Arrow. Decimal objects (what Arrow decimals become in pandas) are
+    converted with an explicit type: inferring one is five times slower on a million rows."""
+    if values.dtype == object:
+        first = values.first_valid_index()
+        if first is not None and isinstance(values[first], Decimal):
+            try:
+                return pa.array(values, type=pa.decimal128(38, 6), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass  # more than 6 decimals, or mixed objects: let Arrow infer
+    return pa.array(values, from_pandas=True)
 
 
 def resolve_tz(tz: str | None) -> tuple[str, str | None]:
@@ -71,8 +88,12 @@ def local_days(table: pa.Table, name: str, tz: str) -> np.ndarray:
     if pa.types.is_timestamp(kind):
         if kind.tz is None:  # naive values are UTC wall-clock (that is what Twilio sends)
             col = col.cast(pa.timestamp(kind.unit, tz="UTC"))
-        # Re-labelling the zone is metadata only; local_timestamp gives the wall clock there.
-        days = pc.local_timestamp(col.cast(pa.timestamp(kind.unit, tz=tz))).cast(pa.date32())
+        try:
+            # Re-labelling the zone is metadata only; local_timestamp gives the wall clock there.
+            days = pc.local_timestamp(col.cast(pa.timestamp(kind.unit, tz=tz))).cast(pa.date32())
+        except pa.ArrowException:
+            # Arrow reads the system zone database; without one, pandas uses the tzdata package.
+            days = local_days_pandas(col, tz)
     elif pa.types.is_date(kind):
         days = col.cast(pa.date32())
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -88,22 +109,40 @@ def local_days(table: pa.Table, name: str, tz: str) -> np.ndarray:
     return out
 
 
+def local_days_pandas(col: pa.ChunkedArray, tz: str) -> pa.Array:
+    """Same as the Arrow path of local_days (UTC timestamps -> date32 in `tz`), via pandas."""
+    stamps = pd.Series(col.to_pandas(), copy=False).dt.tz_convert(tz).dt.tz_localize(None)
+    return pa.array(stamps.to_numpy("datetime64[D]"), pa.date32(), from_pandas=True)
+
+
 def labels(table: pa.Table, name: str, *, upper: bool = False) -> tuple[np.ndarray, list[str]]:
-    """Integer code per row plus the label of each code; null or blank -> "(empty)"."""
+    """Integer code per row plus the label of each code; null or blank -> "(empty)".
+
+    Labels are cleaned on the dictionary (a handful of distinct values), not row by row.
+    """
     col = column(table, name, allow_all_null=True)
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+    if pa.types.is_dictionary(col.type) or not (
+        pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    ):
         col = col.cast(pa.string())
+    encoded = pc.dictionary_encode(col.combine_chunks())
+    cleaned = [str(v).strip() for v in encoded.dictionary.to_pylist()]
     if upper:  # Twilio spells currencies USD on calls but usd on messages: one currency
-        col = pc.utf8_upper(col)
-    col = _blank_to_null(col)
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    encoded = pc.dictionary_encode(col)
-    names = [str(v) for v in encoded.dictionary.to_pylist()]
-    codes = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False).astype(np.int64)
-    if encoded.null_count:
-        names.append(EMPTY_LABEL)
-    return codes, names
+        cleaned = [v.upper() for v in cleaned]
+    names = list(dict.fromkeys(v for v in cleaned if v))
+    if encoded.null_count or "" in cleaned:
+        names.append(EMPTY_LABEL)  # last, so "(empty)" is drawn after the real values
+    code_of = {n: i for i, n in enumerate(names)}
+    # One extra slot for null rows (indices filled with len(cleaned)).
+    target = np.array([code_of[v or EMPTY_LABEL] for v in cleaned]
+                      + [code_of.get(EMPTY_LABEL, 0)], dtype=np.int64)
+    return target[encoded.indices.fill_null(len(cleaned)).to_numpy(zero_copy_only=False)], names
+
+
+def matches(codes: np.ndarray, names: list[str], wanted: tuple[str, ...]) -> np.ndarray:
+    """Rows whose label is one of `wanted` (a lookup per code: cheaper than np.isin)."""
+    hit = np.array([n in wanted for n in names] + [False], dtype=bool)
+    return hit[codes]
 
 
 def integers(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +156,7 @@ def integers(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
             arr = pc.round(col).cast(pa.int64())
         else:
             arr = _blank_to_null(col).cast(pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+    except pa.ArrowException as exc:
         raise Unavailable(f"`{name}` holds values that are not whole numbers.") from exc
     return arr.fill_null(0).to_numpy().astype(np.int64), _valid(arr)
 
@@ -131,22 +170,50 @@ def micro_units(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
     kind = col.type
     try:
         if pa.types.is_decimal(kind):
-            if kind.scale > 6:
-                col = pc.round(col, 6)
-            arr = pc.multiply(col, pa.scalar(MICRO, pa.int64())).cast(pa.int64())
-        elif pa.types.is_floating(kind) or pa.types.is_integer(kind):
+            return _decimal_micro(col, name)
+        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
             arr = pc.round(pc.multiply(col.cast(pa.float64()), float(MICRO))).cast(pa.int64())
         elif pa.types.is_null(kind):
             arr = col.cast(pa.int64())
         else:  # strings straight from the API: "-0.00850"
             text = _blank_to_null(col)
             arr = pa.array(
-                [None if v is None else int(Decimal(v).scaleb(6)) for v in text.to_pylist()],
+                [None if v is None else int(Decimal(v).scaleb(6).to_integral_value())
+                 for v in text.to_pylist()],
                 pa.int64(),
             )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ArithmeticError, ValueError) as exc:
+    except (pa.ArrowException, ArithmeticError, ValueError) as exc:
         raise Unavailable(f"`{name}` holds values that are not numbers.") from exc
     return arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64), _valid(arr)
+
+
+def _decimal_micro(col: pa.ChunkedArray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A decimal at scale 6 *is* an integer count of millionths: read its 128-bit words.
+
+    No arithmetic at all, so it is exact and nearly free on a million rows. Values too large
+    for int64 millionths (over 9 trillion) are refused rather than wrapped.
+    """
+    kind = col.type
+    if kind.scale != 6 or not isinstance(kind, pa.Decimal128Type):
+        if kind.scale > 6:
+            col = pc.round(col, 6)  # half-to-even, like Decimal.quantize
+        col = col.cast(pa.decimal128(38, 6))
+    values, valid = [], []
+    for chunk in col.chunks:
+        if not len(chunk):
+            continue
+        words = np.frombuffer(chunk.buffers()[1], dtype="<i8")
+        words = words[2 * chunk.offset : 2 * (chunk.offset + len(chunk))]
+        ok = _valid(chunk)
+        low = np.where(ok, words[0::2], 0)
+        high = np.where(ok, words[1::2], 0)
+        if np.any(high != (low >> 63)):  # the high word must only repeat the sign
+            raise Unavailable(f"`{name}` holds amounts too large to add up exactly.")
+        values.append(low)
+        valid.append(ok)
+    if not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.concatenate(values), np.concatenate(valid)
 
 
 def _blank_to_null(col: pa.ChunkedArray) -> pa.ChunkedArray:

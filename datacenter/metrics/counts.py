@@ -17,6 +17,7 @@ from .columns import (
     day_number,
     labels,
     local_days,
+    matches,
     resolve_tz,
     select,
 )
@@ -104,7 +105,7 @@ def headline(spec: CountSpec, table: TableLike, tz: str, first: dt.date, last: d
     if "error" in spec.known:
         try:
             codes, names = _relabel(*labels(data, spec.key_column), spec.rename)
-            errors = window & np.isin(codes, [i for i, n in enumerate(names) if n == "error"])
+            errors = window & matches(codes, names, ("error",))
             out.append(Headline("Errors", int(errors.sum()), spec.noun))
         except Unavailable:
             out.append(Headline("Errors", None, spec.noun))

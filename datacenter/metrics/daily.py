@@ -65,11 +65,19 @@ def sum_matrix(
     return distinct, out.reshape(len(distinct), ncodes)
 
 
+def many(count: int, noun: str, rest: str = "are") -> str:
+    """"1 call … is", "3 calls … are": `noun` is plural; the first "are" in `rest` agrees."""
+    if count == 1:
+        noun = noun[:-1] if noun.endswith("s") else noun
+        rest = rest.replace("are", "is", 1)
+    return f"{count:,} {noun} {rest}"
+
+
 def undated_note(days: np.ndarray, noun: str, column: str) -> str:
     missing = int(np.count_nonzero(days == NO_DAY))
     if not missing:
         return ""
-    return f" {missing:,} {noun} with an empty `{column}` are not shown."
+    return " " + many(missing, noun, f"with an empty `{column}` are not shown.")
 
 
 def ordered(names: Sequence[str], known: Sequence[str]) -> list[int]:
@@ -178,7 +186,7 @@ def money(
     dated = days != NO_DAY
     unrated_total = int(np.count_nonzero(dated & ~rated))
     if unrated_total:
-        definition += f" {unrated_total:,} {noun} not yet rated (empty price) are left out."
+        definition += " " + many(unrated_total, noun, "not yet rated (empty price) are left out.")
     elif dated.any():
         definition += f" Every {noun.rstrip('s')} in this version is rated."
     keep = dated & rated
@@ -209,7 +217,7 @@ def money(
     rows.append(["Total", *(float(totals[c]) for c in used), unrated_total])
     table = ChartTable(["Day", *(names[c] for c in used), f"{noun.capitalize()} not yet rated"],
                        rows)
-    y_label = names[used[0]] if len(used) == 1 else "amount (each series in its own currency)"
+    y_label = names[used[0]] if len(used) == 1 else "amount (per currency)"
     return Chart(chart_id, title, definition, "bar", "Day", y_label, series, table)
 
 

@@ -86,7 +86,8 @@ def _segments(data: MessageData) -> Chart:
         dated = data.days != NO_DAY
         note = daily.undated_note(data.days, "messages", "date_sent")
         if missing := int(np.count_nonzero(dated & ~known)):
-            note += f" {missing:,} messages with an empty `num_segments` are left out."
+            note += " " + daily.many(missing, "messages",
+                                     "with an empty `num_segments` are left out.")
         keep = dated & known
         if not keep.any():
             raise Unavailable("No dated messages with `num_segments` in this version.")

@@ -26,6 +26,7 @@ from .columns import (
     day_number,
     labels,
     local_days,
+    matches,
     micro_units,
     select,
 )
@@ -61,7 +62,7 @@ class UsageData:
 
     def is_total(self) -> np.ndarray:
         codes, names = self.category
-        return np.isin(codes, [i for i, n in enumerate(names) if n == TOTAL_CATEGORY])
+        return matches(codes, names, (TOTAL_CATEGORY,))
 
     def require_rows(self) -> None:
         if self.table.num_rows == 0:
@@ -140,7 +141,7 @@ def _by_category(data: UsageData) -> Chart:
         micro, rated = micro_units(data.table, "price")
         cur_codes, currencies = labels(data.table, "price_unit", upper=True)
         skip = rollups(names)
-        leaf = np.isin(codes, [i for i, n in enumerate(names) if n not in skip])
+        leaf = matches(codes, names, tuple(n for n in names if n not in skip))
         keep = leaf & rated
         if not keep.any():
             raise Unavailable("No rated usage records outside the rollup categories.")
@@ -166,7 +167,7 @@ def _by_category(data: UsageData) -> Chart:
         if not series or not any(s.x for s in series):
             raise Unavailable("Every usage category outside the rollups costs 0 in this version.")
         series = [s for s in series if s.x]
-        y_label = series[0].name if len(series) == 1 else "amount (each series in its own currency)"
+        y_label = series[0].name if len(series) == 1 else "amount (per currency)"
         table = ChartTable(["Category", "Currency", "Amount", "Records"], rows)
         return Chart(chart_id, title, definition, "bar", "Category", y_label, series, table)
 

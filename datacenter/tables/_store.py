@@ -158,9 +158,26 @@ class Version:
                 self._footers[i] = md
         return md
 
-    def parquet(self, i: int) -> pq.ParquetFile:
+    def parquet(self, i: int, read_dictionary: list[str] | None = None) -> pq.ParquetFile:
         # Reusing the cached footer saves one read per page on remote storage.
-        return pq.ParquetFile(self.fs.open_input_file(self.paths[i]), metadata=self.footer(i))
+        return pq.ParquetFile(
+            self.fs.open_input_file(self.paths[i]),
+            metadata=self.footer(i),
+            read_dictionary=read_dictionary,
+        )
+
+    def dictionary_columns(self, i: int, names: list[str]) -> list[str]:
+        """Those of `names` stored dictionary-encoded in file i (cheap to read as such)."""
+        md = self.footer(i)
+        if not md.num_row_groups:
+            return []
+        group = md.row_group(0)
+        encoded = {
+            group.column(c).path_in_schema
+            for c in range(group.num_columns)
+            if group.column(c).has_dictionary_page
+        }
+        return [n for n in names if n in encoded]
 
     def fields(self) -> list[tuple[str, str]]:
         return [(f.name, type_str(f.type)) for f in self.schema]
@@ -227,9 +244,7 @@ def open_version(uri: str, version: int) -> Version:
     rel, rows, sizes = file_list(dt)
     paths = [f"{root}/{p}" if root else p for p in rel]
     if paths:
-        missing = [
-            i.path for i in fs.get_file_info(paths) if i.type == pafs.FileType.NotFound
-        ]
+        missing = [i.path for i in fs.get_file_info(paths) if i.type == pafs.FileType.NotFound]
         if missing:
             raise VersionUnavailable(
                 f"version {version} of {uri} was reclaimed by retention ({len(missing)} files gone)"

@@ -9,6 +9,7 @@ are deleted and the table stays at its current version.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -25,6 +26,8 @@ from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from ._store import (
+    DEFAULT_KEEP_VERSIONS,
+    VersionUnavailable,
     delta_table,
     filesystem,
     forget,
@@ -32,12 +35,11 @@ from ._store import (
     setting,
     storage_options,
     table_exists,
-    DEFAULT_KEEP_VERSIONS,
 )
 
 Mode = Literal["replace", "append", "merge"]
 
-ROW_GROUP_ROWS = 16_384  # small groups keep sorted-page random reads cheap
+ROW_GROUP_ROWS = 8_192  # small groups keep a sorted page's random row reads cheap
 FILE_ROWS = 262_144  # several files per version let reads and merges work file by file
 _ORPHAN_GRACE_S = 3600  # unreferenced files younger than this may belong to a running write
 
@@ -75,6 +77,7 @@ class _Files:
     written: list[str] = field(default_factory=list)  # full paths, for cleanup on failure
     _writer: pq.ParquetWriter | None = None
     _seq: int = 0
+    group: int = 1  # 0 for rewritten old rows, 1 for new rows: old rows list first
     _name: str = ""
     _rows: int = 0
     _nulls: dict[str, int] = field(default_factory=dict)
@@ -89,13 +92,18 @@ class _Files:
     def write(self, batch: pa.RecordBatch) -> None:
         while batch.num_rows:
             if self._writer is None:
-                # Path order == write order: v<version>-<seq>-<tag> sorts chronologically.
-                self._name = f"v{self.version:010d}-{self._seq:05d}-{self._tag}.parquet"
+                # Path order == row order: v<version>-<group><seq>-<tag> sorts chronologically.
+                self._name = f"v{self.version:010d}-{self.group}{self._seq:05d}-{self._tag}.parquet"
                 self._seq += 1
                 self.written.append(self._path(self._name))
                 self._writer = pq.ParquetWriter(
-                    self._path(self._name), self.schema, filesystem=self.fs,
-                    compression="snappy", write_statistics=True,
+                    self._path(self._name),
+                    self.schema,
+                    filesystem=self.fs,
+                    # LZ4 decodes ~1.5x faster than snappy at a similar size.
+                    compression="lz4",
+                    use_dictionary=_dictionary_columns(batch),
+                    write_statistics=True,
                 )
                 self._rows, self._nulls = 0, dict.fromkeys(self.schema.names, 0)
             take = min(batch.num_rows, FILE_ROWS - self._rows)
@@ -125,16 +133,28 @@ class _Files:
 
     def discard(self) -> None:
         if self._writer is not None:
-            try:
+            # The half-written file is deleted just below; a close error changes nothing.
+            with contextlib.suppress(Exception):
                 self._writer.close()
-            except Exception:  # noqa: BLE001,S110 - the file is deleted just below anyway
-                pass
             self._writer = None
         for path in self.written:
-            try:
+            # An orphan left behind is harmless: reclaim() removes it later.
+            with contextlib.suppress(OSError):
                 self.fs.delete_file(path)
-            except OSError:
-                pass  # an orphan is harmless: reclaim() removes it later
+
+
+def _dictionary_columns(sample: pa.RecordBatch) -> list[str]:
+    """Columns worth dictionary encoding, judged on the file's first batch.
+
+    Mostly-unique columns (sids, URIs, phone numbers) gain nothing from a dictionary and
+    reading them back through one costs ~2x, so they are written plain.
+    """
+    names = []
+    for name, col in zip(sample.schema.names, sample.columns, strict=True):
+        valid = len(col) - col.null_count
+        if not valid or pc.count_distinct(col).as_py() <= valid // 2:
+            names.append(name)
+    return names
 
 
 def _check_schema(dt: DeltaTable, schema: pa.Schema) -> None:
@@ -163,7 +183,10 @@ def _commit(
     if new:
         adds = [a for a in actions if isinstance(a, AddAction)]
         create_table_with_add_actions(
-            uri, DeltaSchema.from_arrow(schema), adds, mode="error",
+            uri,
+            DeltaSchema.from_arrow(schema),
+            adds,
+            mode="error",
             storage_options=storage_options(uri),
         )
     else:
@@ -285,6 +308,7 @@ def _merge_actions(
     removes: list[RemoveAction] = []
     matched_keys: list[pa.Array] = []
     rewrite_from = len(files.adds)
+    files.group = 0
     for i, path in enumerate(current.paths):
         pf = current.parquet(i)
         target_keys = _key(pf.read(columns=list(merge_key)), merge_key)
@@ -293,7 +317,7 @@ def _merge_actions(
             continue
         matched_keys.append(target_keys.filter(hit))
         _rewrite_filtered(files, pf, pc.invert(hit))
-        rel = path[len(files.root) + 1:] if files.root else path
+        rel = path[len(files.root) + 1 :] if files.root else path
         removes.append(RemoveAction(rel, True, now, current.sizes[i], {}))
     files.finish()
     rewritten = files.adds[rewrite_from:]
@@ -339,7 +363,7 @@ def reclaim(
     for v in range(current + 1):
         try:
             paths = _version_paths(uri, v)
-        except Exception:  # noqa: BLE001 - log already expired: nothing left to protect
+        except VersionUnavailable:  # its log entry expired: nothing left to protect
             continue
         referenced_any |= paths
         if v in kept:

@@ -9,6 +9,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from datacenter.views.cells import format_value
+
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT = 90, 22
@@ -17,7 +19,8 @@ SPARK_WIDTH, SPARK_HEIGHT = 90, 22
 @register.simple_tag
 def moment(value: datetime | None, empty: str = "—") -> SafeString:
     """A time in the user's zone (set by UserTimezoneMiddleware), with UTC on hover."""
-    if value is None:
+    # Missing attributes resolve to "" in templates (`run.queued_at` of no run): same as None.
+    if not isinstance(value, datetime):
         return format_html('<span class="text-body-secondary">{}</span>', empty)
     local = timezone.localtime(value)
     utc = value.astimezone(UTC)
@@ -74,3 +77,28 @@ def sparkline(values: Sequence[int] | None, label: str = "Rows per day") -> Safe
         peak=max(values),
         points=points,
     )
+
+
+@register.filter
+def figure(value: float | int | None, unit: str = "") -> str:
+    """A headline number: counts grouped, rates as %, money with two decimals."""
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if len(unit) == 3 and unit.isalpha() and unit.isupper():  # a currency code
+        return f"{value:,.2f} {unit}"
+    return f"{value:,.2f}"
+
+
+@register.simple_tag
+def stat_cell(value: object, kind: str) -> SafeString:
+    """A Stats value formatted like the table's cells (numbers grouped, times local)."""
+    if value is None:
+        return mark_safe("—")  # noqa: S308 - constant
+    cell = format_value(value, kind)
+    if cell.title:
+        return format_html('<span title="{}">{}</span>', cell.title, cell.text)
+    return format_html("{}", cell.text)

@@ -33,20 +33,36 @@
     });
   }
 
+  function dayCount(chart) {
+    var days = {};
+    chart.series.forEach(function (s) {
+      s.x.forEach(function (x) { days[x] = true; });
+    });
+    return Object.keys(days).length;
+  }
+
   function layout(chart) {
     var byDay = chart.x_label === "Day";
+    var xaxis = {
+      title: { text: chart.x_label },
+      // Dates stay on a date axis so missing days show as gaps; categories keep their order.
+      type: byDay ? "date" : "category",
+      automargin: true
+    };
+    if (byDay) {
+      xaxis.tickformat = "%b %-d";
+      if (dayCount(chart) <= 14) {
+        xaxis.dtick = 86400000;  // a few days: one tick per day, never hour ticks
+      }
+    }
     return {
       height: HEIGHT,
       margin: { l: 56, r: 16, t: 8, b: 48 },
       barmode: chart.kind === "stacked-bar" ? "stack" : "group",
       showlegend: chart.series.length > 1,
-      legend: { orientation: "h", y: -0.2 },
-      xaxis: {
-        title: { text: chart.x_label },
-        // Dates stay on a date axis so missing days show as gaps; categories keep their order.
-        type: byDay ? "date" : "category",
-        automargin: true
-      },
+      // "normal": the legend lists series in our order (Plotly reverses it for stacks).
+      legend: { orientation: "h", y: -0.2, traceorder: "normal" },
+      xaxis: xaxis,
       yaxis: {
         title: { text: chart.y_label },
         rangemode: "tozero",

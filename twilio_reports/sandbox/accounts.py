@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAIN_ACCOUNT_SID = "ACae0d0ffa55d14ba1f5394fd0772de1bb"
-MAIN_AUTH_TOKEN = "9f0c4d86f324bac15104948c5eefb53b"
+MAIN_AUTH_TOKEN = "9f0c4d86f324bac15104948c5eefb53b"  # noqa: S105 - sandbox-only demo value
 MAIN_FRIENDLY_NAME = "Sandbox Main"
 
 # (sid, auth_token, friendly_name) like the brief's SubAccount tuple.
@@ -24,7 +24,7 @@ SUBACCOUNTS: tuple[SubAccount, ...] = (
 
 # An API key (SK... + secret) of the main account: Twilio accepts these as Basic auth too.
 MAIN_API_KEY_SID = "SKdb6bcf6a2a36ee93dafa7dfcdc40973d"
-MAIN_API_KEY_SECRET = "fd2be21e1d69b8ce0567b59c6d2bd610"
+MAIN_API_KEY_SECRET = "fd2be21e1d69b8ce0567b59c6d2bd610"  # noqa: S105 - sandbox-only
 
 
 @dataclass(frozen=True)

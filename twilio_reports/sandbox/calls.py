@@ -18,8 +18,13 @@ LIVE_STATUSES = (("queued", 30), ("ringing", 60), ("in-progress", 166))
 RECENT = 2 * 3600  # calls this close to the window end may still be live or unrated
 # Per-minute rates in 1e-5 currency units (prices are kept as integers to sum exactly).
 RATE_INBOUND, RATE_OUTBOUND, RATE_ENDPOINT = 850, 1400, 400
-_SUBRESOURCES = ("notifications", "recordings", "payments", "events", "siprec", "streams",
-                 "transcriptions", "user_defined_message_subscriptions", "user_defined_messages")
+# (key, path suffix) of each call's subresource_uris, precomputed: it is a hot path.
+_SUBRESOURCES = tuple((name, f"/{path}.json") for name, path in (
+    ("notifications", "Notifications"), ("recordings", "Recordings"), ("payments", "Payments"),
+    ("events", "Events"), ("siprec", "Siprec"), ("streams", "Streams"),
+    ("transcriptions", "Transcriptions"),
+    ("user_defined_message_subscriptions", "UserDefinedMessageSubscriptions"),
+    ("user_defined_messages", "UserDefinedMessages")))
 
 
 class CallCore(NamedTuple):
@@ -139,15 +144,10 @@ class CallSeries(Series):
             "sid": sid,
             "start_time": rfc2822(c.ts),
             "status": c.status,
-            "subresource_uris": {name: f"{base}/{_sub_path(name)}.json" for name in _SUBRESOURCES},
+            "subresource_uris": {name: base + suffix for name, suffix in _SUBRESOURCES},
             "to": c.to,
             "to_formatted": formatted(c.to),
             "trunk_sid": None,
             "uri": base + ".json",
         }
 
-
-def _sub_path(name: str) -> str:
-    special = {"siprec": "Siprec", "user_defined_message_subscriptions":
-               "UserDefinedMessageSubscriptions", "user_defined_messages": "UserDefinedMessages"}
-    return special.get(name, name.capitalize())

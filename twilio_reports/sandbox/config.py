@@ -49,7 +49,8 @@ class SandboxConfig:
         types = {f.name: f.type for f in fields(self)}
         for name, value in values.items():
             if name not in FAULT_KNOBS:
-                raise ValueError(f"{name!r} is not a fault knob (allowed: {', '.join(FAULT_KNOBS)})")
+                allowed = ", ".join(FAULT_KNOBS)
+                raise ValueError(f"{name!r} is not a fault knob (allowed: {allowed})")
             if value is None:
                 if name != "max_in_flight_per_account":
                     raise ValueError(f"{name} cannot be null")

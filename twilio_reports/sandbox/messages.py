@@ -26,7 +26,8 @@ _BODIES = (
 _ERRORS = {"undelivered": ((30003, "Unreachable destination handset"),
                            (30005, "Unknown destination handset"),
                            (30006, "Landline or unreachable carrier")),
-           "failed": ((30008, "Unknown error"), (21610, "Attempt to send to unsubscribed recipient"))}
+           "failed": ((30008, "Unknown error"),
+                      (21610, "Attempt to send to unsubscribed recipient"))}
 
 
 class MessageCore(NamedTuple):

@@ -46,8 +46,11 @@ class Series(ABC):
     def index_range(self, lo_ts: int | None, hi_ts: int | None) -> tuple[int, int]:
         """Indices [lo, hi) of the items with lo_ts <= ts <= hi_ts (bounds inclusive)."""
         rng = range(self.n)
-        lo = 0 if hi_ts is None else bisect.bisect_left(rng, True, key=lambda j: self.ts(j) <= hi_ts)
-        hi = self.n if lo_ts is None else bisect.bisect_left(rng, True, key=lambda j: self.ts(j) < lo_ts)
+        lo, hi = 0, self.n
+        if hi_ts is not None:  # skip the newer items: first index at or before hi_ts
+            lo = bisect.bisect_left(rng, True, key=lambda j: self.ts(j) <= hi_ts)
+        if lo_ts is not None:  # stop at the first index older than lo_ts
+            hi = bisect.bisect_left(rng, True, key=lambda j: self.ts(j) < lo_ts)
         return lo, max(lo, hi)
 
     @abstractmethod

@@ -69,6 +69,7 @@ class SandboxWorld:
             self.alerts[acct.sid] = AlertSeries(acct, n=n_alerts[acct.sid], call_sid=near,
                                                 **window)
         self._books: dict[str, UsageBook] = {}
+        self._books_combined: dict[str, list[Figures]] | None = None
         self._books_lock = threading.Lock()
 
     # Accounts -----------------------------------------------------------------------
@@ -131,8 +132,13 @@ class SandboxWorld:
         acct = self.account(account_sid)
         if not (acct.is_main and include_subaccounts):
             return book.days
-        books = [self.usage_book(a.sid) for a in ACCOUNTS if a.traffic_share > 0]
-        return combine(books)
+        with self._books_lock:
+            combined = self._books_combined
+        if combined is None:
+            combined = combine([self.usage_book(a.sid) for a in ACCOUNTS if a.traffic_share > 0])
+            with self._books_lock:
+                self._books_combined = combined
+        return combined
 
     @property
     def usage_first_day(self) -> date:

@@ -18,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=int, default=3600)
 
     def handle(self, *args, dataset: str, wait: bool, timeout: int, **options) -> None:
-        qs = DataSet.objects.filter(pk=int(dataset)) if dataset.isdigit() else DataSet.objects.filter(name=dataset)
+        qs = (
+            DataSet.objects.filter(pk=int(dataset))
+            if dataset.isdigit()
+            else DataSet.objects.filter(name=dataset)
+        )
         matches = list(qs[:2])
         if len(matches) != 1:
             raise CommandError(f"No single DataSet matches {dataset!r}.")

@@ -1,0 +1,183 @@
+"""Turns scenario results into the table's rows: figure, value, target, PASS/MISS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    figure: str
+    value: str
+    target: str = ""
+    verdict: str = ""  # PASS, MISS, or "" for figures without a target
+
+
+def _check(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _mb(x: float) -> str:
+    return f"{x:,.0f} MB"
+
+
+def _ms(x: float) -> str:
+    return f"{x:,.0f} ms"
+
+
+def _get(r: Result, *path: str) -> Any:
+    for key in path:
+        if not isinstance(r, dict) or key not in r:
+            return None
+        r = r[key]
+    return r
+
+
+def pull_rows(r: Result) -> list[Row]:
+    rows: list[Row] = []
+    m = r["methods"]
+    for name, label in (("ours", "ours -> DataSet version"), ("sdk", "twilio SDK -> CSV"),
+                        ("floor", "floor: raw fetch + json")):
+        x = m[name]
+        rows.append(Row("pull", f"{label}, {x['rows']:,} rows",
+                        f"{x['seconds']:.1f} s, {x['rows_per_s']:,.0f} rows/s, "
+                        f"peak {_mb(x['peak_rss_mb'])}"))
+    speed, time_ratio = r["ours_vs_sdk_speed"], r["ours_vs_floor_time"]
+    rows.append(Row("pull", "ours / SDK rows per second", f"{speed:.2f}x", ">= 3x",
+                    _check(speed >= 3)))
+    rows.append(Row("pull", "ours / floor wall time", f"{time_ratio:.2f}x", "<= 1.5x",
+                    _check(time_ratio <= 1.5)))
+    ok = r["verify"]["ok"]
+    rows.append(Row("pull", "same sids in all three (each once)", "yes" if ok else "NO",
+                    "identical", _check(ok)))
+    return rows
+
+
+def memory_rows(r: Result, sdk_peak: float | None) -> list[Row]:
+    rows: list[Row] = []
+    sizes = sorted(r["sizes"].items(), key=lambda kv: int(kv[0]))
+    peaks = [(int(k), v["peak_rss_mb"], v["seconds"]) for k, v in sizes]
+    for n, peak, secs in peaks:
+        rows.append(Row("memory", f"pull {n:,} calls -> version, peak RSS",
+                        f"{_mb(peak)} ({secs:.0f} s)",
+                        "< 300 MB" if n == peaks[-1][0] else "",
+                        _check(peak < 300) if n == peaks[-1][0] else ""))
+    if len(peaks) > 1:
+        growth = peaks[-1][1] - peaks[0][1]
+        rows.append(Row("memory", f"growth {peaks[0][0]:,} -> {peaks[-1][0]:,} calls",
+                        f"{growth:+,.0f} MB", "flat (< +50 MB)", _check(growth < 50)))
+    if sdk_peak is not None:
+        rows.append(Row("memory", "twilio SDK pull -> CSV, peak RSS", _mb(sdk_peak)))
+    return rows
+
+
+def browse_rows(r: Result) -> list[Row]:
+    med = lambda key: _get(r, key, "median_ms")  # noqa: E731 - a local shorthand
+    n = r["rows"]
+    return [
+        Row("browse", f"Data tab first page, {n:,} rows (cold)", _ms(med("first_page_cold")),
+            "< 150 ms", _check(med("first_page_cold") < 150)),
+        Row("browse", "first page (warm)", _ms(med("first_page_warm"))),
+        Row("browse", "page sorted by a column (cold, per column)", _ms(med("sorted_cold")),
+            "< 600 ms", _check(med("sorted_cold") < 600)),
+        Row("browse", "next page of a sort (warm)", _ms(med("sorted_next_page_warm"))),
+        Row("browse", "text search (cold, per needle)", _ms(med("search_cold"))),
+        Row("browse", "Stats (cold)", _ms(med("stats_cold")), "< 2,000 ms",
+            _check(med("stats_cold") < 2000)),
+        Row("browse", "Stats (warm)", _ms(med("stats_warm"))),
+        Row("browse", "queries per Data tab request", str(_get(r, "first_page_warm", "queries"))),
+    ]
+
+
+def export_rows(r: Result) -> list[Row]:
+    return [
+        Row("export", f"CSV download, {r['rows']:,} rows ({r['csv_mb']:,.0f} MB)",
+            f"{r['rows_per_s']:,.0f} rows/s", ">= 150,000 rows/s",
+            _check(r["rows_per_s"] >= 150_000)),
+        Row("export", "RSS growth while streaming",
+            f"{r['rss_growth_mb']:+,.0f} MB (peak {_mb(r['sampled_peak_rss_mb'])})",
+            "flat (< +100 MB)", _check(r["rss_growth_mb"] < 100)),
+    ]
+
+
+def dispatch_rows(r: Result) -> list[Row]:
+    return [
+        Row("dispatch", f"{r['datasets']:,} due DataSets, tick + racing tick",
+            f"{r['seconds']:.2f} s", "< 5 s", _check(r["seconds"] < 5)),
+        Row("dispatch", "runs per DataSet / duplicates",
+            f"{r['datasets_with_a_run']:,} with a run, {r['duplicates']} duplicates",
+            "one each, 0 dup.", _check(r["ok"])),
+        Row("dispatch", f"messages published ({r['broker']})", str(r["published"]),
+            f"= {r['datasets']:,}", _check(r["published"] == r["datasets"])),
+    ]
+
+
+def pages_rows(r: Result) -> list[Row]:
+    rows: list[Row] = []
+    for key, label, target in (
+        ("datasets_tab", f"DataSets tab, {r['datasets']:,} DataSets", True),
+        ("datasets_tab_sorted_rows_page_10", "DataSets tab sorted by rows, page 10", True),
+        ("dataset_page", "a DataSet's page (Overview)", True),
+        ("history_tab", "History tab", False),
+    ):
+        s = r[key]
+        q, ms = s["queries"], s["median_ms"]
+        rows.append(Row("pages", f"{label}: queries, median", f"{q} q, {_ms(ms)}",
+                        "<= 10 q, < 300 ms" if target else "",
+                        _check(q <= 10 and ms < 300) if target else ""))
+    rows.append(Row("pages", "DataSet page first view (computes headline)",
+                    _ms(r["dataset_page_first"]["median_ms"])))
+    return rows
+
+
+def charts_rows(r: Result) -> list[Row]:
+    first, cached = r["first"]["median_ms"], r["cached"]["median_ms"]
+    return [
+        Row("charts", f"Charts tab first view, {r['rows']:,} rows", _ms(first), "< 2,000 ms",
+            _check(first < 2000)),
+        Row("charts", "Charts tab cached", _ms(cached), "< 200 ms", _check(cached < 200)),
+    ]
+
+
+BUILDERS: dict[str, Callable[[Result], list[Row]]] = {
+    "pull": pull_rows, "browse": browse_rows, "export": export_rows,
+    "dispatch": dispatch_rows, "pages": pages_rows, "charts": charts_rows,
+}
+
+
+def rows_for(results: dict[str, Result]) -> list[Row]:
+    rows: list[Row] = []
+    for name, result in results.items():
+        if "error" in result and name != "pull":
+            rows.append(Row(name, "scenario failed", str(result["error"])[:90], "", "FAILED"))
+            continue
+        try:
+            if name == "memory":
+                sdk = _get(results, "pull", "methods", "sdk", "peak_rss_mb") or _get(
+                    result, "sdk", "peak_rss_mb")
+                rows += memory_rows(result, sdk)
+            else:
+                rows += BUILDERS[name](result)
+        except (KeyError, TypeError) as exc:
+            rows.append(Row(name, "scenario failed", str(result.get("error") or exc)[:90], "",
+                            "FAILED"))
+    return rows
+
+
+def render(rows: list[Row]) -> str:
+    heads = ("scenario", "figure", "value", "target", "")
+    cells = [heads] + [(r.scenario, r.figure, r.value, r.target, r.verdict) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(heads))]
+    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(heads))).rstrip()
+             for c in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def as_json(rows: list[Row]) -> list[dict[str, str]]:
+    return [asdict(r) for r in rows]

@@ -1,0 +1,79 @@
+"""The Twilio sandbox as a separate process, so its CPU is not the client's.
+
+`manage.py twilio_sandbox` is the product's own command; until it exists in a checkout
+(it is being written alongside this bench) bench/sandbox_serve.py serves the same app with
+the same flags, so the figures do not depend on which one ran.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+
+from bench.harness import PYTHON, ROOT
+
+LATENCY_MS = 25
+MAX_IN_FLIGHT = 10
+COMMAND = ROOT / "twilio_reports" / "management" / "commands" / "twilio_sandbox.py"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    url: str
+    today: date
+    pid: int
+    launcher: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launcher() -> list[str]:
+    if COMMAND.exists():
+        return [PYTHON, "manage.py", "twilio_sandbox"]
+    return [PYTHON, "-m", "bench.sandbox_serve"]
+
+
+@contextmanager
+def sandbox(calls: int, *, latency_ms: float = LATENCY_MS,
+            max_in_flight: int = MAX_IN_FLIGHT) -> Iterator[Sandbox]:
+    """A sandbox holding `calls` calls across its accounts (the main account holds half)."""
+    port = _free_port()
+    cmd = [*launcher(), "--port", str(port), "--calls", str(calls),
+           "--latency-ms", str(latency_ms), "--max-in-flight", str(max_in_flight)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        today = _wait_ready(url, proc)
+        yield Sandbox(url, today, proc.pid, " ".join(cmd[1:3]))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> date:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"sandbox exited {proc.returncode}: {err[-2000:]}")
+        try:
+            body = httpx.get(f"{url}/_sandbox/health", timeout=2).json()
+            return date.fromisoformat(body["today"])
+        except (httpx.HTTPError, ValueError, KeyError):
+            time.sleep(0.1)
+    raise RuntimeError(f"sandbox at {url} did not answer within {timeout:.0f} s")

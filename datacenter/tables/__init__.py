@@ -1,0 +1,26 @@
+"""Versioned DataSet tables on Delta Lake (see docs/CONTRACTS.md, datacenter.tables).
+
+One DataSet = one Delta table; one DataSet version = one Delta version (time travel).
+No Django models here: services call these functions with the table's URI.
+"""
+
+from ._store import VersionUnavailable, table_uri
+from .export import iter_csv
+from .read import ColumnStats, Page, describe, read_page, read_table, version_schema
+from .write import WriteResult, reclaim, restore, write_version
+
+__all__ = [
+    "ColumnStats",
+    "Page",
+    "VersionUnavailable",
+    "WriteResult",
+    "describe",
+    "iter_csv",
+    "read_page",
+    "read_table",
+    "reclaim",
+    "restore",
+    "table_uri",
+    "version_schema",
+    "write_version",
+]

@@ -1,0 +1,58 @@
+"""`manage.py twilio_sandbox --port 8010`: serve the Twilio sandbox until Ctrl-C."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from twilio_reports.sandbox import (
+    MAIN_ACCOUNT_SID,
+    MAIN_AUTH_TOKEN,
+    SUBACCOUNTS,
+    SandboxConfig,
+    start_server,
+)
+
+
+class Command(BaseCommand):
+    help = "Serve the Twilio look-alike (2010 API + monitor Alerts) on one port until Ctrl-C."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, required=True)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--calls", type=int, default=3000)
+        parser.add_argument("--messages", type=int, default=3000)
+        parser.add_argument("--alerts", type=int, default=300)
+        parser.add_argument("--latency-ms", type=float, default=0)
+        parser.add_argument("--max-in-flight", type=int, default=None)
+        parser.add_argument("--rate-429", type=float, default=0.0)
+        parser.add_argument("--rate-5xx", type=float, default=0.0)
+
+    def config_from(self, options: dict[str, Any]) -> SandboxConfig:
+        return SandboxConfig(seed=options["seed"], calls=options["calls"],
+                             messages=options["messages"], alerts=options["alerts"],
+                             latency_ms=options["latency_ms"],
+                             max_in_flight_per_account=options["max_in_flight"],
+                             rate_429=options["rate_429"], rate_5xx=options["rate_5xx"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        server = start_server(self.config_from(options), host=options["host"],
+                              port=options["port"])
+        out = self.stdout
+        out.write(f"Twilio sandbox serving on {server.url}  (Ctrl-C to stop)")
+        out.write(f"  API base / monitor base: {server.url}")
+        out.write(f"  Main account:  SID {MAIN_ACCOUNT_SID}  auth token {MAIN_AUTH_TOKEN}"
+                  "  (sandbox-only demo credentials)")
+        for sid, _token, name in SUBACCOUNTS:
+            out.write(f"  Subaccount:    SID {sid}  {name}")
+        out.write(f"  Knobs: GET/POST {server.url}/_sandbox/knobs")
+        out.flush()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            out.write("Stopping the sandbox.")
+        finally:
+            server.stop()

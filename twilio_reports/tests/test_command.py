@@ -1,0 +1,77 @@
+import csv
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from twilio_reports.dates import day_bounds_utc
+from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, SandboxConfig, start_server
+from twilio_reports.service import Credentials
+from twilio_reports.tests.sandbox_truth import truth_sids
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with start_server(SandboxConfig(calls=600, messages=300, alerts=100)) as server:
+        yield server
+
+
+def _base(sandbox) -> list[str]:
+    return ["--api-base", sandbox.url, "--monitor-base", sandbox.url]
+
+
+def test_it_writes_a_csv_of_the_window(sandbox, tmp_path, capsys):
+    out = tmp_path / "calls.csv"
+    today = sandbox.world.today
+    start, end = today - timedelta(days=6), today - timedelta(days=2)
+    call_command("twilio_report", "calls", "--account-sid", MAIN_ACCOUNT_SID, "--auth-token",
+                 MAIN_AUTH_TOKEN, "--start", start.isoformat(), "--end", end.isoformat(),
+                 "--tz", "Europe/Berlin", "--out", str(out), *_base(sandbox))
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    want = truth_sids(sandbox.world, "calls", span=day_bounds_utc(start, end, "Europe/Berlin"))
+    assert sorted(r["sid"] for r in rows) == sorted(want)
+    assert rows[0]["account_sid"].startswith("AC")
+    err = capsys.readouterr().err
+    assert f"{len(want)} rows" in err and MAIN_AUTH_TOKEN not in err
+
+
+def test_it_resolves_a_saved_account(sandbox, tmp_path, monkeypatch):
+    fake = types.ModuleType("datacenter.selectors")
+    fake.credentials_for_account_name = lambda name: Credentials(  # type: ignore[attr-defined]
+        MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=sandbox.url, monitor_base=sandbox.url)
+    monkeypatch.setitem(sys.modules, "datacenter.selectors", fake)
+    out = tmp_path / "n.jsonl"
+    call_command("twilio_report", "notifications", "--account", "Ops", "--log", "0",
+                 "--format", "jsonl", "--out", str(out))
+    lines = out.read_text().splitlines()
+    want = truth_sids(sandbox.world, "notifications", where=lambda r: r["log"] == "0")
+    assert len(lines) == len(want) > 0
+
+
+def test_it_exits_with_plain_words_on_bad_credentials(sandbox, tmp_path):
+    with pytest.raises(CommandError, match=r"Calls: Twilio rejected the credentials \(20003\)"):
+        call_command("twilio_report", "calls", "--account-sid", MAIN_ACCOUNT_SID,
+                     "--auth-token", "f" * 32, "--days-back", "2",
+                     "--out", str(tmp_path / "x.csv"), *_base(sandbox))
+
+
+def test_it_rejects_options_that_do_not_apply(sandbox, tmp_path):
+    with pytest.raises(CommandError, match="does not apply to Usage Records"):
+        call_command("twilio_report", "usage-records", "--account-sid", MAIN_ACCOUNT_SID,
+                     "--auth-token", MAIN_AUTH_TOKEN, "--to", "+14155550100",
+                     "--out", str(tmp_path / "x.csv"), *_base(sandbox))
+
+
+def test_it_writes_parquet(sandbox, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "u.parquet"
+    call_command("twilio_report", "usage-records", "--account-sid", MAIN_ACCOUNT_SID,
+                 "--auth-token", MAIN_AUTH_TOKEN, "--granularity", "monthly", "--category",
+                 "calls", "--days-back", "40", "--format", "parquet", "--out", str(out),
+                 *_base(sandbox))
+    table = pq.read_table(out)
+    assert table.num_rows > 0 and set(table.column("category").to_pylist()) == {"calls"}

@@ -1,0 +1,94 @@
+"""The generated data itself: volume, shapes, determinism; and the management command."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from datetime import date
+from email.utils import parsedate_to_datetime
+
+from twilio_reports.sandbox import MAIN_ACCOUNT_SID, SUBACCOUNTS, SandboxConfig, SandboxWorld
+from twilio_reports.sandbox.query import encode_token, select_calls, take_page
+from twilio_reports.sandbox.timefmt import day_start
+
+TODAY = date(2026, 11, 20)
+RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
+
+
+def all_calls(world: SandboxWorld) -> list[dict]:
+    return [c for sid in world.calls for c in world.records("calls", sid)]
+
+
+def test_it_builds_a_million_calls_without_materialising_them():
+    started = time.perf_counter()
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=1_000_000))
+    series = world.calls[MAIN_ACCOUNT_SID]
+    lo, hi = series.index_range(day_start(date(2026, 11, 3)), day_start(date(2026, 11, 4)) - 1)
+    page = take_page(select_calls(series, {}), 1000, encode_token("A", lo))
+    assert time.perf_counter() - started < 2
+    assert series.n == 500_000 and 15_000 < hi - lo < 18_500
+    days = {parsedate_to_datetime(c["start_time"]).date() for c in page.items}
+    assert days == {date(2026, 11, 3)}
+    before = series.record(lo - 1)["start_time"]
+    assert parsedate_to_datetime(before).date() == date(2026, 11, 4)
+
+
+def test_it_spreads_calls_over_the_last_30_days_newest_first():
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=3000))
+    calls = world.records("calls")
+    starts = [parsedate_to_datetime(c["start_time"]) for c in calls]
+    assert starts == sorted(starts, reverse=True)
+    assert starts[0].date() == TODAY and starts[-1].date() == date(2026, 10, 22)
+    assert sum(len(world.records("calls", sid)) for sid, _, _ in SUBACCOUNTS) + len(calls) == 3000
+
+
+def test_it_generates_parent_and_child_legs_and_every_status():
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=20_000))
+    calls = all_calls(world)
+    by_sid = {c["sid"]: c for c in calls}
+    children = [c for c in calls if c["parent_call_sid"]]
+    assert children and all(c["direction"] == "outbound-dial" for c in children)
+    for child in children:
+        parent = by_sid[child["parent_call_sid"]]
+        assert parent["direction"] == "inbound" and parent["parent_call_sid"] is None
+        assert parsedate_to_datetime(parent["start_time"]) <= \
+            parsedate_to_datetime(child["start_time"])
+    assert {c["direction"] for c in calls} == {"inbound", "outbound-api", "outbound-dial"}
+    assert set(Counter(c["status"] for c in calls)) == {
+        "queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
+        "canceled"}
+
+
+def test_it_uses_twilio_value_formats():
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=3000))
+    calls = all_calls(world)
+    assert all(RFC2822.match(c["start_time"]) for c in calls)
+    assert all(c["duration"] is None or c["duration"].isdigit() for c in calls)
+    prices = [c["price"] for c in calls]
+    assert None in prices
+    assert all(p is None or p == "0.00000" or re.fullmatch(r"-\d+\.\d{5}", p) for p in prices)
+    assert {c["price_unit"] for c in calls} == {"USD", "EUR"}
+    addresses = {c["from"] for c in calls} | {c["to"] for c in calls}
+    assert any(a.startswith("client:") for a in addresses)
+    assert any(a.startswith("sip:") for a in addresses)
+    assert all(re.fullmatch(r"\+\d{8,15}", a) for a in addresses if a.startswith("+"))
+    alerts = world.records("alerts")
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", a["date_created"]) for a in alerts)
+    usage = world.records("usage-records", granularity="daily")
+    assert isinstance(usage[0]["price"], float) and usage[0]["count"].isdigit()
+    assert len({u["start_date"] for u in usage}) == 400
+
+
+def test_it_parses_the_management_command_options():
+    from twilio_reports.management.commands.twilio_sandbox import Command
+
+    command = Command()
+    parser = command.create_parser("manage.py", "twilio_sandbox")
+    options = vars(parser.parse_args(["--port", "8765", "--calls", "1000", "--latency-ms", "20",
+                                      "--max-in-flight", "4", "--rate-429", "0.1",
+                                      "--rate-5xx", "0.05"]))
+    config = command.config_from(options)
+    assert (config.calls, config.latency_ms, config.max_in_flight_per_account) == (1000, 20, 4)
+    assert (config.rate_429, config.rate_5xx) == (0.1, 0.05)
+    assert options["host"] == "127.0.0.1"
