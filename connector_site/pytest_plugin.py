@@ -236,9 +236,9 @@ def broker(request, settings) -> Iterator[str]:
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
 
     def reset_pools() -> None:
-        # Celery caches its connection and producer pools on first publish.
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Celery caches its pools on first publish; kombu keeps them per URL in a global
+        # registry, so forgetting ours (not closing them) lets the next publish pick the
+        # pool of the new URL.
         app._pool = None
         app.amqp._producer_pool = None
 

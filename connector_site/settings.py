@@ -247,6 +247,11 @@ DATASET_KEEP_VERSIONS = env.int("DATASET_KEEP_VERSIONS", default=30)
 # The Twilio sandbox (twilio_reports/sandbox). Empty disables the "Use the sandbox" option.
 TWILIO_SANDBOX_URL = env.str("TWILIO_SANDBOX_URL", default="http://127.0.0.1:8765" if DEBUG else "")
 TWILIO_MAX_IN_FLIGHT = env.int("TWILIO_MAX_IN_FLIGHT", default=8)
+# Seconds to wait for Twilio to connect / to send a page, and a factor on every retry delay
+# (Retry-After and backoff); the tests' fault scenarios shrink them.
+TWILIO_CONNECT_TIMEOUT = env.float("TWILIO_CONNECT_TIMEOUT", default=10.0)
+TWILIO_READ_TIMEOUT = env.float("TWILIO_READ_TIMEOUT", default=60.0)
+TWILIO_RETRY_SCALE = env.float("TWILIO_RETRY_SCALE", default=1.0)
 # A running run that has not reported progress for this long is considered dead.
 RUN_STALE_AFTER = timedelta(minutes=env.int("RUN_STALE_MINUTES", default=5))
 

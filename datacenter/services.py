@@ -195,6 +195,9 @@ def version_record(
             current_version=version, last_success_at=now, updated=now
         )
         dataset.current_version, dataset.last_success_at = version, now
+    from datacenter.tasks import precompute_version
+
+    precompute_version.delay_on_commit(version.pk)
     return version
 
 

@@ -79,18 +79,28 @@ def charts(dataset: DataSet, version: Version) -> list["metrics.Chart"]:
     """The report's primary metrics for this version (computed on first view, then cached)."""
     entry = _cached(version, CHARTS_KEY, dataset.time_zone)
     if entry is None:
-        table = tables.read_table(tables.table_uri(dataset.pk), version.delta_version)
+        table = _metric_columns(dataset, version)
         computed = metrics.compute_metrics(dataset.report, table, dataset.time_zone)
         entry = {"tz": dataset.time_zone, "json": metrics.charts_to_json(computed)}
         services.versions_metrics_merge(updates={version: {CHARTS_KEY: entry}})
     return metrics.charts_from_json(entry["json"])
 
 
+def _metric_columns(dataset: DataSet, version: Version):
+    """Only the columns the report's metrics read (7 of 26 for Calls): a fraction of the I/O."""
+    wanted = metrics.columns_for(dataset.report)
+    present = {name for name, _ in version.columns} if version.columns else None
+    columns = (
+        [c for c in wanted if present is None or c in present] if wanted is not None else None
+    )
+    return tables.read_table(tables.table_uri(dataset.pk), version.delta_version, columns=columns)
+
+
 def headline(dataset: DataSet, version: Version, today: dt.date) -> list["metrics.Headline"]:
     """Last-7-days figures; cached per version and per day ("today" moves the window)."""
     entry = _cached(version, HEADLINE_KEY, dataset.time_zone)
     if entry is None or entry.get("today") != today.isoformat():
-        table = tables.read_table(tables.table_uri(dataset.pk), version.delta_version)
+        table = _metric_columns(dataset, version)
         items = metrics.headline(dataset.report, table, dataset.time_zone, today)
         entry = {
             "tz": dataset.time_zone,
@@ -109,3 +119,24 @@ def _plain(value: object) -> int | float | None:
         return value
     item = getattr(value, "item", None)
     return item() if callable(item) else float(value)  # type: ignore[arg-type]
+
+
+def precompute(*, version_id: int) -> None:
+    """Fill every per-version cache right after a version is recorded (in a worker), so the
+    first page view reads results instead of scanning a million rows: the sparkline, the
+    charts, and the column statistics (saved beside the table by `tables.describe`)."""
+    version = (
+        Version.objects.select_related("dataset", "dataset__current_version")
+        .filter(pk=version_id, reclaimed_at__isnull=True)
+        .first()
+    )
+    if version is None:
+        return
+    dataset = version.dataset
+    try:
+        tables.describe(tables.table_uri(dataset.pk), version.delta_version)
+        charts(dataset, version)
+        if dataset.current_version_id == version.pk:
+            sparklines([dataset])
+    except LookupError:
+        logger.info("Version %s was reclaimed before its figures were computed", version_id)

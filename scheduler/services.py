@@ -8,13 +8,14 @@ dispatcher ticks can never do the same thing twice; the database's partial uniqu
 import logging
 import socket
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,11 +94,19 @@ def run_request(*, dataset: DataSet, trigger: str = RunTrigger.MANUAL) -> Run:
 
 
 def _queue(run_ids: Iterable[int]) -> None:
+    """Publish the runs once the rows are committed, so a worker always finds them; one
+    producer for the lot (a dispatcher tick may queue thousands)."""
+    ids = list(run_ids)
+    if ids:
+        transaction.on_commit(lambda: _publish(ids))
+
+
+def _publish(run_ids: list[int]) -> None:
     from scheduler.tasks import execute_run
 
-    for run_id in run_ids:
-        # Only once the run row is committed, so the worker always finds it.
-        execute_run.delay_on_commit(run_id)
+    with execute_run.app.producer_or_acquire() as producer:
+        for run_id in run_ids:
+            execute_run.apply_async(args=[run_id], producer=producer)
 
 
 # --- Executing a run -------------------------------------------------------------------------
@@ -155,6 +164,7 @@ def _pull_into_new_version(run: Run, dataset: DataSet, progress: _Progress):
     request, warnings = pull_request_for(dataset, now=run.started_at)
     progress.stats.warnings.extend(warnings)
     uri = tables.table_uri(dataset.pk)
+    mode = _align_table(uri, dataset)
     batches = pull_batches(
         request,
         credentials_for_account(dataset.account),
@@ -164,11 +174,27 @@ def _pull_into_new_version(run: Run, dataset: DataSet, progress: _Progress):
         uri,
         batches,
         report.arrow_schema(),
-        mode=dataset.update_method,
+        mode=mode,
         merge_key=report.merge_key,
     )
     progress(progress.stats, force=True)
     return dc_services.version_record(dataset=dataset, result=result, run=run)
+
+
+def _align_table(uri: str, dataset: DataSet) -> str:
+    """The write mode for this run, after making the table's head the recorded version.
+
+    A Delta commit whose Version row was never recorded (the database failed right after
+    the write) must not leak into Append or Merge: such a table is first restored to the
+    recorded version. With no recorded version yet there is nothing to add to: Replace.
+    """
+    current = dataset.current_version
+    if current is None:
+        return "replace"
+    if tables.latest_version(uri) != current.delta_version:
+        logger.warning("Table of DataSet %s is ahead of its recorded version", dataset.pk)
+        tables.restore(uri, current.delta_version)
+    return dataset.update_method
 
 
 def _plain_error(exc: Exception, dataset: DataSet) -> str:
@@ -297,7 +323,7 @@ def _dispatch_batch(now: datetime) -> list[int]:
                 trigger = RunTrigger.SCHEDULED
                 s.next_run_at = _next_after(Rule.from_dict(s.rule) if s.rule else None, now)
             wanted.append((s, trigger))
-        Schedule.objects.bulk_update(schedules, ["next_run_at", "retry_at"])
+        _save_claims(schedules)
         busy = set(
             Run.objects.filter(
                 dataset_id__in=[s.dataset_id for s in schedules], state__in=ACTIVE_STATES
@@ -310,11 +336,24 @@ def _dispatch_batch(now: datetime) -> list[int]:
                 if s.dataset_id not in busy
             ]
         )
-        for run in runs:
-            DataSet.objects.filter(pk=run.dataset_id).update(last_run=run)
+        DataSet.objects.filter(pk__in=[r.dataset_id for r in runs]).update(
+            last_run=Subquery(
+                Run.objects.filter(dataset=OuterRef("pk"), state__in=ACTIVE_STATES).values("pk")[:1]
+            )
+        )
         _queue([r.pk for r in runs])
     # Busy DataSets count as handled (their next run advanced); return one id per schedule.
     return [r.pk for r in runs] + [0] * (len(schedules) - len(runs))
+
+
+def _save_claims(schedules: list[Schedule]) -> None:
+    """One UPDATE per distinct (next_run_at, retry_at): a same-minute burst of thousands of
+    DataSets shares a handful of values, and bulk_update's CASE per row is slow."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for s in schedules:
+        groups[(s.next_run_at, s.retry_at)].append(s.pk)
+    for (next_run_at, retry_at), pks in groups.items():
+        Schedule.objects.filter(pk__in=pks).update(next_run_at=next_run_at, retry_at=retry_at)
 
 
 def _send_reminders(now: datetime) -> None:

@@ -5,6 +5,7 @@ unless the environment (or .env) says otherwise.
 """
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -29,7 +30,10 @@ def first_login() -> None:
         "from django.contrib.auth import get_user_model as g;"
         "import sys; sys.exit(0 if g().objects.exists() else 3)"
     )
-    exists = subprocess.run([PY, "manage.py", "shell", "-c", code], cwd=ROOT).returncode == 0
+    exists = (
+        subprocess.run([PY, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT).returncode
+        == 0
+    )
     if not exists:
         password = secrets.token_urlsafe(12)
         env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
@@ -90,12 +94,17 @@ def main() -> int:
         print("\nStopping web, worker, beat and sandbox…")
         for proc in procs.values():
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                # The leader only: Celery stops its own pool children (a warm shutdown).
+                proc.terminate()
         deadline = time.monotonic() + 20
         for proc in procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        for proc in procs.values():
+            # Whatever a leader left behind in its group.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGINT, stop)

@@ -15,13 +15,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 DEFAULT_MAX_PAGES = 100_000
 DEFAULT_MAX_IN_FLIGHT = 8
+
+T = TypeVar("T")
 
 
 class TwilioError(Exception):
@@ -39,6 +41,10 @@ class TwilioError(Exception):
 
 class _Cancelled(Exception):
     """The consumer stopped reading (preview done, generator closed, another thread failed)."""
+
+
+class BrokenBody(ValueError):
+    """A 2xx body that is not the JSON object it must be (truncated, garbled): retried."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ class PullConfig:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT  # per account
     max_workers: int = 32
     days_per_slice: int = 1
-    queue_pages: int = 32  # pages buffered between fetch threads and the consumer
+    # Typed pages buffered between fetch threads and the consumer (~0.4 MB each for Calls).
+    queue_pages: int = 16
     progress_interval: float = 0.25  # seconds between on_progress calls
     sleep: Callable[[float], None] | None = None  # None: an interruptible wait
     transport: httpx.BaseTransport | None = None  # None: the network (tests pass a mock)
@@ -105,6 +112,15 @@ class PullConfig:
                 values["max_in_flight"] = int(
                     getattr(settings, "TWILIO_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT))
                 values["max_pages"] = int(getattr(settings, "TWILIO_MAX_PAGES", DEFAULT_MAX_PAGES))
+                # Timeouts and backoff are settings too, so tests (and a real worker started by
+                # them) can run fault scenarios in seconds instead of minutes.
+                for name, key in (("connect_timeout", "TWILIO_CONNECT_TIMEOUT"),
+                                  ("read_timeout", "TWILIO_READ_TIMEOUT")):
+                    if getattr(settings, key, None) is not None:
+                        values[name] = float(getattr(settings, key))
+                scale = getattr(settings, "TWILIO_RETRY_SCALE", None)
+                if scale is not None:
+                    values["retry"] = RetryPolicy(scale=float(scale))
         except ImportError:
             pass
         values.update(overrides)
@@ -144,8 +160,14 @@ def plain_error(label: str, status: int, body: dict[str, Any] | None) -> TwilioE
     said = str((body or {}).get("message") or "").strip()
     tag = f" ({code})" if code else f" (HTTP {status})"
     if status == 401 or code == 20003:
-        text = "Twilio rejected the credentials"
-    elif status == 403:
+        # Twilio's own words matter to the user ("Authenticate", "Account suspended"...).
+        return TwilioError(
+            f"{label}: Twilio rejected the credentials{tag}"
+            + (f'. Twilio said: "{said}"' if said else ""),
+            code=code,
+            status=status,
+        )
+    if status == 403:
         text = "Twilio refused access" + (f": {said}" if said else "")
     elif status == 404:
         text = "Twilio found nothing at this address" + (f": {said}" if said else "")
@@ -223,6 +245,16 @@ class TwilioClient:
     def get_json(self, url: str, params: dict[str, str] | None = None, *,
                  account: str = "", auth: tuple[str, str] | None = None) -> dict[str, Any]:
         """GET a JSON object, retrying what is safe to retry; raises TwilioError otherwise."""
+        return self.get(url, params, parse=parse_object, account=account, auth=auth)
+
+    def get(self, url: str, params: dict[str, str] | None = None, *,
+            parse: Callable[[bytes], T], account: str = "",
+            auth: tuple[str, str] | None = None) -> T:
+        """GET a 2xx body decoded by `parse`; a body `parse` calls broken is retried.
+
+        `parse` runs in the calling (fetch) thread, outside the in-flight semaphore, so a
+        slow decode never holds a request slot.
+        """
         policy = self.config.retry
         failures = 0  # retries spent on 5xx / network / broken bodies
         throttled = 0  # retries spent on 429
@@ -245,26 +277,27 @@ class TwilioClient:
                     f"{self.label}: could not reach Twilio at {host} ({type(exc).__name__})")
             else:
                 status = response.status_code
-                body = _loads(content)
+                body = None if 200 <= status < 300 else _loads(content)
+                error_body = body if isinstance(body, dict) else None
                 if 200 <= status < 300:
-                    if isinstance(body, dict):
-                        return body
-                    problem = TwilioError(f"{self.label}: Twilio sent a broken page (invalid JSON)")
+                    try:
+                        return parse(content)
+                    except BrokenBody:
+                        problem = TwilioError(
+                            f"{self.label}: Twilio sent a broken page (invalid JSON)")
                 elif status == 429:
                     throttled += 1
                     if throttled > policy.max_429_retries:
-                        raise plain_error(self.label, status, body if isinstance(body, dict)
-                                          else None)
+                        raise plain_error(self.label, status, error_body)
                     self.stats.add(retries=1)
                     self._sleep(policy.delay(min(throttled, 16),
                                              response.headers.get("Retry-After"), self._rng))
                     continue
                 elif status >= 500:
-                    problem = plain_error(self.label, status,
-                                          body if isinstance(body, dict) else None)
+                    problem = plain_error(self.label, status, error_body)
                     retry_after = response.headers.get("Retry-After")
                 else:
-                    raise plain_error(self.label, status, body if isinstance(body, dict) else None)
+                    raise plain_error(self.label, status, error_body)
             failures += 1
             if failures > policy.max_retries:
                 problem.message += f" after {policy.max_retries} retries"
@@ -276,7 +309,14 @@ class TwilioClient:
     def iter_pages(self, base: str, path: str, params: dict[str, str], *,
                    account: str = "", auth: tuple[str, str] | None = None,
                    ) -> Iterator[dict[str, Any]]:
-        """Every page of a list, following next links until they are null.
+        """Every page of a list as a decoded JSON object (see `iter_parsed`)."""
+        return self.iter_parsed(base, path, params, parse=parse_object, link=next_link,
+                                account=account, auth=auth)
+
+    def iter_parsed(self, base: str, path: str, params: dict[str, str], *,
+                    parse: Callable[[bytes], T], link: Callable[[T], str | None],
+                    account: str = "", auth: tuple[str, str] | None = None) -> Iterator[T]:
+        """Every page of a list, decoded by `parse`, following `link(page)` until it is null.
 
         A next link seen twice or more pages than the configured limit ends the pull with an
         error instead of looping forever.
@@ -285,14 +325,14 @@ class TwilioClient:
         query: dict[str, str] | None = {**params, "PageSize": str(self.config.page_size)}
         seen: set[str] = set()
         while url:
-            page = self.get_json(url, query, account=account, auth=auth)
+            page = self.get(url, query, parse=parse, account=account, auth=auth)
             self.stats.add(pages=1)
             if self.stats.pages > self.config.max_pages:
                 raise TwilioError(
                     f"{self.label}: stopped after {self.config.max_pages} pages "
                     "(the page limit); Twilio kept sending more")
             yield page
-            nxt = next_link(page)
+            nxt = link(page)
             if not nxt:
                 return
             url = repoint(nxt, base)
@@ -308,6 +348,14 @@ def _loads(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def parse_object(content: bytes) -> dict[str, Any]:
+    """The JSON object a 2xx answer carries; BrokenBody (retried) for anything else."""
+    body = _loads(content)
+    if not isinstance(body, dict):
+        raise BrokenBody("not a JSON object")
+    return body
 
 
 def next_link(page: dict[str, Any]) -> str | None:

@@ -1,26 +1,92 @@
-"""Twilio JSON rows -> typed Arrow record batches, column at a time.
+"""Twilio JSON -> typed Arrow record batches, column at a time.
 
-Each column is gathered with one list comprehension and then parsed by Arrow compute kernels
-(strptime, casts), so the per-cell Python work is a dict lookup. Anything the fast path
-cannot parse (odd formats, mixed JSON types) falls back to a slower path for that column only.
+`page_to_batch` parses a page's bytes straight into Arrow (`pyarrow.json`, which releases the
+GIL), so fetch threads convert in parallel and no Python dict per row is ever built. Pages
+it cannot read (a JSON number where a string is expected, nested values) go through
+`rows_to_batch` instead: `json.loads`, one list comprehension per column, then the same
+Arrow compute kernels (strptime, casts). Cells the kernels cannot parse (odd formats) fall
+back to a slower path for that column only.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
+import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pa_json
 from dateutil import parser as dateutil_parser
 
-from twilio_reports.definitions import Column, ReportDef
+from twilio_reports.client import next_link, parse_object
+from twilio_reports.definitions import REPORTS, Column, ReportDef
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 DECIMAL = pa.decimal128(18, 6)
+
+
+# Row fields Twilio sends as JSON numbers (its OpenAPI: integer / number); all others are
+# strings. The page schema must say so: pyarrow.json refuses a number in a string field.
+JSON_NUMBERS: dict[str, frozenset[str]] = {
+    "messages": frozenset({"error_code"}),
+    "usage-records": frozenset({"price"}),
+}
+
+
+@dataclass(frozen=True)
+class TypedPage:
+    batch: pa.RecordBatch  # exactly the report's arrow_schema()
+    next_link: str | None
+
+
+def page_to_batch(content: bytes, rdef: ReportDef) -> TypedPage:
+    """A list page's rows as a typed batch, and its next link.
+
+    Raises client.BrokenBody (which the client retries) when `content` is not a JSON object,
+    e.g. a body cut short: pyarrow.json refuses every truncated page, and the fallback's
+    json.loads does too.
+    """
+    try:
+        table = pa_json.read_json(
+            io.BytesIO(content),
+            # One block for the whole body: a JSON object may not straddle two blocks.
+            read_options=pa_json.ReadOptions(block_size=len(content) + 1, use_threads=False),
+            parse_options=_page_options(rdef.slug),
+        )
+    except pa.ArrowInvalid:
+        table = None
+    if table is None or table.num_rows != 1:  # not one object of the expected shape
+        body = parse_object(content)
+        return TypedPage(rows_to_batch(body.get(rdef.list_key) or [], rdef), next_link(body))
+    rows = table.column(rdef.list_key).combine_chunks().flatten()  # null list -> no rows
+    arrays = [type_column(rows.field(c.name), c) for c in rdef.columns]
+    batch = pa.RecordBatch.from_arrays(arrays, schema=rdef.arrow_schema())
+    meta = table.column("meta")[0]
+    link = meta["next_page_url"].as_py() if meta.is_valid else None
+    link = link or table.column("next_page_uri")[0].as_py()
+    return TypedPage(batch, link or None)
+
+
+@functools.cache
+def _page_options(slug: str) -> pa_json.ParseOptions:
+    """Only the report's columns are read (auth_token and nested maps are skipped unparsed),
+    plus both envelopes' next links: 2010 API `next_page_uri`, monitor `meta.next_page_url`."""
+    rdef = REPORTS[slug]
+    numbers = JSON_NUMBERS.get(slug, frozenset())
+    row = pa.struct([(c.name, pa.float64() if c.name in numbers else pa.string())
+                     for c in rdef.columns])
+    schema = pa.schema([
+        (rdef.list_key, pa.list_(row)),
+        ("next_page_uri", pa.string()),
+        ("meta", pa.struct([("next_page_url", pa.string())])),
+    ])
+    return pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
 
 
 def rows_to_batch(rows: Sequence[dict[str, Any]], rdef: ReportDef) -> pa.RecordBatch:
@@ -31,8 +97,16 @@ def rows_to_batch(rows: Sequence[dict[str, Any]], rdef: ReportDef) -> pa.RecordB
 
 
 def convert_column(values: list[Any], column: Column) -> pa.Array:
+    return type_column(_to_arrow(values), column, values)
+
+
+def type_column(raw: pa.Array, column: Column, values: list[Any] | None = None) -> pa.Array:
+    """`raw` (strings, JSON numbers or nulls) as the column's type.
+
+    `values` are the cells as Python objects when the caller has them; without them,
+    non-string cells are read through an Arrow cast to string.
+    """
     target = column.arrow_type
-    raw = _to_arrow(values)
     if raw.null_count == len(raw):
         return pa.nulls(len(raw), target)
     kind = column.type
@@ -48,7 +122,7 @@ def convert_column(values: list[Any], column: Column) -> pa.Array:
     if kind == "decimal":
         return _decimals(raw, values)
     if kind == "bool":
-        return _bools(values)
+        return _bools(raw.to_pylist() if values is None else values)
     raise ValueError(f"Unknown column type {kind!r}")
 
 
@@ -68,11 +142,13 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _as_strings(raw: pa.Array, values: list[Any]) -> pa.Array:
+def _as_strings(raw: pa.Array, values: list[Any] | None) -> pa.Array:
     if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
         return raw.cast(pa.string())
     if pa.types.is_null(raw.type):
         return pa.nulls(len(raw), pa.string())
+    if values is None:
+        return raw.cast(pa.string())
     return pa.array([None if v is None else _text(v) for v in values], pa.string())
 
 
@@ -83,7 +159,7 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, arr.type), arr)
 
 
-def _timestamps(raw: pa.Array, values: list[Any]) -> pa.Array:
+def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
     text = _blank_to_null(_as_strings(raw, values))
     parsed = pc.strptime(text, format=RFC2822, unit="us", error_is_null=True)
     missed = pc.and_(pc.is_null(parsed), pc.is_valid(text))
@@ -114,7 +190,7 @@ def _parse_instant(text: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _numbers(raw: pa.Array, values: list[Any], target: pa.DataType) -> pa.Array:
+def _numbers(raw: pa.Array, values: list[Any] | None, target: pa.DataType) -> pa.Array:
     if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
         numeric = raw
     else:
@@ -138,7 +214,7 @@ def _float_or_none(text: str | None) -> float | None:
         return None
 
 
-def _decimals(raw: pa.Array, values: list[Any]) -> pa.Array:
+def _decimals(raw: pa.Array, values: list[Any] | None) -> pa.Array:
     if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
         # JSON numbers (usage price): round to the column's 6 places first.
         return pc.round(raw.cast(pa.float64()), 6).cast(DECIMAL, safe=False)

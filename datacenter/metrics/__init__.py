@@ -6,7 +6,7 @@ daily_counts(table, ts_column, tz) -> list[(date, count)]
 charts_to_json(charts) -> str / charts_from_json(text) -> list[Chart]
 """
 
-from .api import compute_metrics, headline
+from .api import columns_for, compute_metrics, headline
 from .charts import (
     Chart,
     ChartTable,
@@ -26,6 +26,7 @@ __all__ = [
     "charts_from_json",
     "charts_to_json",
     "charts_to_jsonable",
+    "columns_for",
     "compute_metrics",
     "daily_counts",
     "headline",

@@ -12,6 +12,21 @@ from .daily import Days
 HEADLINE_DAYS = 7
 
 
+def columns_for(report: str) -> tuple[str, ...] | None:
+    """The columns compute_metrics and headline read for a report (None: it reads none), so
+    callers load only those from a million-row version instead of every column."""
+    if report == "calls":
+        return calls.COLUMNS
+    if report == "messages":
+        return messages.COLUMNS
+    if report == "usage-records":
+        return usage.COLUMNS
+    if report in counts.SPECS:
+        spec = counts.SPECS[report]
+        return (spec.ts_column, spec.key_column)
+    return None
+
+
 def compute_metrics(report: str, table: TableLike, tz: str) -> list[Chart]:
     """The report's primary metrics (PRODUCT.md §4); [] for reports without charts."""
     zone, warning = resolve_tz(tz)

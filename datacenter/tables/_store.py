@@ -107,6 +107,11 @@ def table_exists(uri: str) -> bool:
     return DeltaTable.is_deltatable(uri, storage_options(uri))
 
 
+def latest_version(uri: str) -> int | None:
+    """The newest committed Delta version, or None when the table does not exist yet."""
+    return delta_table(uri).version() if table_exists(uri) else None
+
+
 def type_str(t: pa.DataType) -> str:
     """The Column.type vocabulary of twilio_reports (string|timestamp|date|int|...)."""
     if pa.types.is_timestamp(t):

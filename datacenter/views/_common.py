@@ -52,7 +52,8 @@ def chosen_version(request: HttpRequest, dataset: DataSet) -> Version | None:
     raw = request.GET.get("version", "").strip()
     if not raw:
         return dataset.current_version
-    if not raw.isdigit() or len(raw) > 9:
+    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise BadRequest("The version must be a whole number.")
     return selectors.version_get(dataset=dataset, number=int(raw))
 

@@ -55,7 +55,10 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
     account_id = request.GET.get("account", "")
     initial = page_initial(
         time_zone=_browser_zone(request),
-        account_id=int(account_id) if account_id.isdigit() else None,
+        # isascii: "²" is a digit to str.isdigit() but not to int(); 18 digits fit a bigint.
+        account_id=int(account_id)
+        if account_id.isascii() and account_id.isdigit() and len(account_id) < 19
+        else None,
     )
     return _render(request, ConnectorPage.build(owner=request.user, initial=initial))
 

@@ -89,7 +89,8 @@ def _whole_number(request: HttpRequest, name: str, default: int) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return default
-    if raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
+    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
+    if raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
         return int(raw)
     return None
 

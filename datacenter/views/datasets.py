@@ -60,7 +60,10 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def bulk_run(request: HttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit() and len(v) < 19]
+    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
+    ids = [
+        int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 19
+    ]
     back = safe_next(request)
     if not ids:
         messages.info(request, "Tick the DataSets to run first.")

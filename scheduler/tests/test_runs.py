@@ -148,3 +148,18 @@ def test_it_writes_typed_columns(alice, account):
     table = tables.read_table(tables.table_uri(dataset.pk), run.version.delta_version)
     assert table.schema.field("start_time").type == pa.timestamp("us", tz="UTC")
     assert pa.types.is_decimal(table.schema.field("price").type)
+
+
+def test_it_ignores_a_table_commit_that_was_never_recorded(alice, account):
+    dataset = dataset_make(alice, account, update_method="append")
+    first = _run(dataset)
+    uri = tables.table_uri(dataset.pk)
+    # A write that committed to the table while the database failed to record it.
+    schema = tables.read_table(uri, first.version.delta_version).schema
+    extra = pa.RecordBatch.from_pylist([{"sid": "CA" + "f" * 32}], schema=schema)
+    tables.write_version(uri, iter([extra]), schema, mode="append", merge_key=("sid",))
+    second = _run(dataset)
+    assert second.state == RunState.SUCCEEDED, second.error
+    sids = _sids(dataset, second.version.delta_version)
+    assert "CA" + "f" * 32 not in sids
+    assert len(sids) == 2 * first.version.rows

@@ -9,7 +9,7 @@ from deltalake import DeltaTable
 from connector_site.pytest_plugin import wait_for
 from datacenter import tables
 from datacenter.tests.factories import dataset_make, sandbox_account_make, user_make
-from scheduler.models import ACTIVE_STATES, Run, RunState, Schedule
+from scheduler.models import ACTIVE_STATES, Run, RunState, RunTrigger, Schedule
 from scheduler.services import dispatch_due, run_request, runs_reap_stale, schedule_save
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -78,7 +78,7 @@ def test_it_keeps_the_version_and_retries_when_a_pull_fails(broker, celery_worke
     dataset.save(update_fields=["account"])
     Schedule.objects.filter(dataset=dataset).update(next_run_at=datetime(2026, 1, 1, tzinfo=UTC))
     dispatch_due(now=datetime(2026, 1, 1, 0, 1, tzinfo=UTC))
-    failed = _finished(Run.objects.filter(dataset=dataset).first())
+    failed = _finished(Run.objects.get(dataset=dataset, trigger=RunTrigger.SCHEDULED))
     assert failed.state == RunState.FAILED and "20003" in failed.error
     assert Schedule.objects.get(dataset=dataset).retry_at is not None
     dataset.refresh_from_db()

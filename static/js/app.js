@@ -3,9 +3,11 @@
   "use strict";
   // Tell the server the browser's time zone, so times show in the user's zone.
   try {
+    // The zone name goes in as is: "/" is a valid cookie character and Django does not
+    // percent-decode cookies, so an encoded "Europe%2FBerlin" would never be recognised.
     var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (tz && document.cookie.indexOf("tz=" + encodeURIComponent(tz)) === -1) {
-      document.cookie = "tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; samesite=lax";
+    if (tz && /^[A-Za-z0-9_+\/-]+$/.test(tz) && document.cookie.indexOf("tz=" + tz) === -1) {
+      document.cookie = "tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
     }
   } catch (e) { /* older browsers: UTC */ }
   // Confirmation prompts for destructive buttons: <button data-confirm="...">.

@@ -101,7 +101,9 @@ def test_it_fails_at_once_on_bad_credentials_without_leaking_the_secret():
     client, slept = _client(handler)
     with pytest.raises(TwilioError) as err:
         client.get_json(BASE + "/x")
-    assert str(err.value) == "Calls: Twilio rejected the credentials (20003)"
+    assert str(err.value) == (
+        'Calls: Twilio rejected the credentials (20003). Twilio said: "Authenticate"'
+    )
     assert err.value.code == 20003 and err.value.status == 401
     assert len(seen) == 1 and slept == []
     assert SECRET not in repr(client) and SECRET not in repr(err.value)

@@ -237,7 +237,9 @@ def test_it_fails_at_once_on_bad_credentials(sandbox):
     stats = PullStats()
     with pytest.raises(TwilioError) as err:
         pull(sandbox, "calls", credentials=bad, stats=stats)
-    assert err.value.message == "Calls: Twilio rejected the credentials (20003)"
+    assert err.value.message == (
+        'Calls: Twilio rejected the credentials (20003). Twilio said: "Authenticate"'
+    )
     assert stats.retries == 0 and "0" * 32 not in repr(err.value)
     with pytest.raises(TwilioError, match="rejected the credentials"):
         check_credentials(bad, config=FAST)

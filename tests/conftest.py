@@ -1,0 +1,45 @@
+"""Fixtures of the cross-cutting security and reliability tests.
+
+`security_figures` collects the counts the README cites (inputs tried, places searched for
+secrets, fault cases survived) and writes them to var/security-figures.json at the end of the
+session, so the numbers quoted are the ones the last run measured.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+FIGURES_FILE = Path(__file__).resolve().parent.parent / "var" / "security-figures.json"
+
+
+class Figures:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def add(self, key: str, amount: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + amount
+
+
+@pytest.fixture(scope="session")
+def security_figures() -> Iterator[Figures]:
+    figures = Figures()
+    yield figures
+    if not figures.values:
+        return
+    from django.db import connection
+
+    FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": connection.vendor,
+        "broker": "redis" if os.environ.get("REDIS_URL") else "filesystem",
+        "hostile_inputs_total": sum(
+            v for k, v in figures.values.items() if k.startswith("inputs.")
+        ),
+        **dict(sorted(figures.values.items())),
+    }
+    FIGURES_FILE.write_text(json.dumps(report, indent=2) + "\n")
