@@ -64,6 +64,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     shutil.rmtree(TEST_BROKER_DIR, ignore_errors=True)
     (TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     (TEST_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    # pytest-django read the settings before this module set CELERY_BROKER_DIR: point this
+    # process's filesystem broker at the session's folder too, where test workers listen.
+    from django.conf import settings
+
+    from connector_site.celery import app
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options()
+        app.conf.broker_transport_options = filesystem_transport_options()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -223,7 +232,7 @@ def filesystem_transport_options() -> dict[str, object]:
 
 
 @pytest.fixture(params=["filesystem", "redis"])
-def broker(request, settings) -> Iterator[str]:
+def broker(request, settings, monkeypatch) -> Iterator[str]:
     """Each broker in turn, for tests that send work to a real worker: this process's Celery
     app publishes to it for the test's duration (the worker gets it through its env)."""
     from connector_site.celery import app
@@ -243,6 +252,9 @@ def broker(request, settings) -> Iterator[str]:
         app.amqp._producer_pool = None
 
     reset_pools()
+    # Celery's conf prefers the CELERY_BROKER_URL environment variable (set in CI) over
+    # broker_url: change both, or this process keeps publishing to the other broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     app.conf.broker_url, app.conf.broker_transport_options = url, options
     settings.CELERY_BROKER_URL = url
     yield url

@@ -169,6 +169,9 @@ def _pull_into_new_version(run: Run, dataset: DataSet, progress: _Progress):
         request,
         credentials_for_account(dataset.account),
         on_progress=progress,
+        # The run's own counters: a pull that fails before its first progress report still
+        # records the pages and retries it spent ("after 5 retries" with retries = 5).
+        stats=progress.stats,
     )
     result = tables.write_version(
         uri,

@@ -23,6 +23,15 @@ class Figures:
     def add(self, key: str, amount: int = 1) -> None:
         self.values[key] = self.values.get(key, 0) + amount
 
+    def set(self, key: str, value: int) -> None:
+        self.values[key] = value
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that restart Redis or PostgreSQL run after everything else, so a slow recovery
+    can never disturb another test's connections."""
+    items.sort(key=lambda item: item.get_closest_marker("restarts_services") is not None)
+
 
 @pytest.fixture(scope="session")
 def security_figures() -> Iterator[Figures]:

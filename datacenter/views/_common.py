@@ -61,8 +61,14 @@ def chosen_version(request: HttpRequest, dataset: DataSet) -> Version | None:
 def safe_next(request: HttpRequest, fallback: str = "datasets") -> str:
     """Where to go back after a POST: the posted `next` when it is one of our own URLs."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path of this site: a bare word ("0", "a:b") would be taken by redirect() for a
+    # view name and raise (a 500), and "//host" or a scheme could lead elsewhere.
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return reverse(fallback)

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from datacenter import selectors, version_figures
@@ -67,7 +67,7 @@ def bulk_run(request: HttpRequest) -> HttpResponse:
     back = safe_next(request)
     if not ids:
         messages.info(request, "Tick the DataSets to run first.")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     queued: list[str] = []
     busy: list[str] = []
     for dataset in selectors.datasets_owned(owner=request.user, ids=ids):
@@ -85,4 +85,4 @@ def bulk_run(request: HttpRequest) -> HttpResponse:
         )
     if not queued and not busy:
         messages.warning(request, "None of the ticked DataSets could be found.")
-    return redirect(back)
+    return HttpResponseRedirect(back)

@@ -95,14 +95,15 @@ def test_it_fails_the_run_of_a_killed_worker_and_keeps_the_table(
     first = _finished(run_request(dataset=dataset))
     uri = tables.table_uri(dataset.pk)
     delta_before = DeltaTable(uri).version()
-    # Slow pages so the kill lands mid-pull.
-    sandbox.config.latency_ms = 400
+    # Pages so slow that the kill lands mid-pull, before anything can be written.
+    sandbox.config.latency_ms = 4000
     run = run_request(dataset=dataset)
     wait_for(
-        lambda: Run.objects.filter(pk=run.pk, state=RunState.RUNNING, pages__gt=0).exists(),
+        lambda: Run.objects.filter(pk=run.pk, state=RunState.RUNNING).exists(),
         60,
-        "the run to fetch pages",
+        "the worker to start the run",
     )
+
     worker.kill(9)
     settings.RUN_STALE_AFTER = timedelta(seconds=2)
     time.sleep(3)

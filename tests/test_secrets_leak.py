@@ -1,0 +1,248 @@
+"""No Twilio secret ever leaves memory: not in the database, the logs, a page, a CSV, the
+broker's messages or an e-mail.
+
+The sandbox's tokens are the needles: the main account's auth token, an API key secret, and
+the three subaccounts' tokens, which Twilio itself sends in every Accounts list (the Accounts
+report and the per-account reports read them; both must drop them). Accounts are saved
+through the real views, all seven reports run through a real worker on the real broker, and
+then everything the product wrote is searched for each token and its Basic-auth form.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from celery.signals import before_task_publish
+from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from connector_site.pytest_plugin import wait_for
+from datacenter import tables
+from datacenter.models import DataSet, TwilioAccount, Version
+from datacenter.tests.factories import dataset_make, user_make
+from scheduler.models import ACTIVE_STATES, Run, RunState
+from scheduler.services import run_request
+from tests.support import fill, named_urls
+from twilio_reports.definitions import REPORTS
+from twilio_reports.sandbox import (
+    MAIN_ACCOUNT_SID,
+    MAIN_API_KEY_SECRET,
+    MAIN_API_KEY_SID,
+    MAIN_AUTH_TOKEN,
+    SUBACCOUNTS,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+SECRETS = {
+    "main auth token": (MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN),
+    "API key secret": (MAIN_API_KEY_SID, MAIN_API_KEY_SECRET),
+    **{f"subaccount {name} token": (sid, token) for sid, token, name in SUBACCOUNTS},
+}
+
+
+def _needles() -> dict[str, str]:
+    """Each secret as typed, and inside an HTTP Basic Authorization value."""
+    out = {}
+    for label, (user, secret) in SECRETS.items():
+        out[label] = secret
+        out[f"{label} (Basic auth)"] = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    return out
+
+
+def _find(haystack: dict[str, str]) -> list[tuple[str, str]]:
+    needles = _needles()
+    return [
+        (where, label)
+        for where, text in haystack.items()
+        for label, needle in needles.items()
+        if needle in text
+    ]
+
+
+# --- Where secrets could end up ----------------------------------------------------------------
+
+
+def _database_dump() -> dict[str, str]:
+    """Every row of every table, every column, as text (a pg_dump-like SELECT *); session
+    data is decoded too, since it is stored base64-encoded."""
+    out = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608 - table names from introspection
+            rows = cursor.fetchall()
+            out[f"table {table}"] = "\n".join(
+                "\t".join(
+                    bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
+                    for v in row
+                )
+                for row in rows
+            )
+            if table == "django_session":
+                out["sessions decoded"] = "\n".join(
+                    json.dumps(SessionStore().decode(row[1]), default=str) for row in rows
+                )
+    return out
+
+
+def _broker_messages(url: str) -> dict[str, str]:
+    """The raw messages waiting in the broker, and their base64 bodies decoded."""
+    raw: list[bytes] = []
+    if url.startswith("redis"):
+        import redis
+
+        r = redis.Redis.from_url(url)
+        for key in r.keys("celery*"):
+            if r.type(key) == b"list":
+                raw += r.lrange(key, 0, -1)
+    else:
+        queue = Path(os.environ["CELERY_BROKER_DIR"]) / "queue"
+        raw += [p.read_bytes() for p in sorted(queue.glob("*.msg"))]
+    out = {}
+    for i, message in enumerate(raw):
+        out[f"broker message {i}"] = message.decode("latin-1")
+        envelope = json.loads(message)
+        out[f"broker message {i} body"] = base64.b64decode(envelope["body"]).decode("latin-1")
+    return out
+
+
+def _pages(client: Client, datasets: list[DataSet], accounts: list[TwilioAccount]
+           ) -> Iterator[tuple[str, str]]:
+    """Every page of the user: fixed URLs, every URL of each account, DataSet and version,
+    the Data tab's three views; CSVs streamed in full."""
+    urls = [reverse(u.name) for u in named_urls() if not u.parameterised and u.name != "logout"]
+    for u in (u for u in named_urls() if u.parameterised):
+        for ds, account in zip(datasets, [accounts[0]] * len(datasets), strict=True):
+            numbers = list(Version.objects.filter(dataset=ds).values_list("number", flat=True))
+            for number in numbers or [1]:
+                urls.append(fill(u, account_pk=account.pk, dataset_pk=ds.pk, number=number))
+        for account in accounts[1:]:
+            if u.name.startswith("account"):
+                urls.append(fill(u, account_pk=account.pk, dataset_pk=0))
+    for ds in datasets:
+        data = reverse("dataset-data", args=[ds.pk])
+        urls += [f"{data}?view=schema", f"{data}?view=stats"]
+    for url in dict.fromkeys(urls):
+        response = client.get(url)
+        assert response.status_code in (200, 302, 405), f"GET {url}: {response.status_code}"
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
+        yield url, body.decode("utf-8", errors="replace")
+
+
+# --- The test ------------------------------------------------------------------------------------
+
+
+def test_it_shows_the_search_finds_tokens_where_twilio_sends_them(sandbox):
+    # Control: the sandbox's Accounts list carries every subaccount token, so the leak test
+    # below searches for values that really pass through the product.
+    response = httpx.get(f"{sandbox.url}/2010-04-01/Accounts.json",
+                         auth=(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN))
+    found = {label for _, label in _find({"accounts list": response.text})}
+    assert {f"subaccount {n} token" for _, _, n in SUBACCOUNTS} <= found
+
+
+def test_it_leaks_no_token_anywhere(
+    broker, celery_worker, sandbox, caplog, settings, security_figures
+):
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "celery", "kombu", "django", "axes"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    published: list[tuple[dict, object]] = []
+
+    def capture(sender=None, body=None, headers=None, **_: object) -> None:
+        published.append((dict(headers or {}), body))
+
+    before_task_publish.connect(capture, weak=False)
+    try:
+        haystack = _run_everything(broker, celery_worker, settings, published)
+    finally:
+        before_task_publish.disconnect(capture)
+    haystack["test process log"] = caplog.text + "\n".join(
+        f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records
+    )
+    leaks = _find(haystack)
+    security_figures.add("leak.places_searched", len(haystack))
+    security_figures.add("leak.characters_searched", sum(len(t) for t in haystack.values()))
+    security_figures.set("leak.secrets_searched_for", len(_needles()))
+    security_figures.add("leak.leaks_found", len(leaks))
+    assert leaks == [], leaks
+
+    # Tasks carry ids, never secrets: execute_run's only argument is the run's id.
+    runs = [(h, b) for h, b in published if h.get("task") == "scheduler.tasks.execute_run"]
+    assert len(runs) == len(REPORTS) + 1
+    for _, (args, kwargs, _embed) in runs:
+        assert kwargs == {} and len(args) == 1 and type(args[0]) is int
+
+
+def _run_everything(broker: str, celery_worker, settings, published: list) -> dict[str, str]:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    haystack: dict[str, str] = {}
+    alice = user_make("alice")
+    client = Client()
+    client.force_login(alice)
+
+    # Accounts through the views: "Use the sandbox", and an API key on the Accounts tab.
+    sandbox_button = client.post(reverse("connect-check"), {"use_sandbox": "1"},
+                                 HTTP_ACCEPT="application/json")
+    assert sandbox_button.json()["ok"], sandbox_button.json()
+    haystack["connect answer"] = sandbox_button.content.decode()
+    added = client.post(reverse("account-add"), {
+        "name": "Key", "account_sid": MAIN_ACCOUNT_SID, "key_sid": MAIN_API_KEY_SID,
+        "key_secret": MAIN_API_KEY_SECRET, "region": "sandbox",
+    })
+    assert added.status_code == 302
+    # A refused form (the name is taken) with a token typed in: the token is not echoed.
+    refused = client.post(reverse("account-add"), {
+        "name": "Key", "account_sid": MAIN_ACCOUNT_SID, "auth_token": MAIN_AUTH_TOKEN,
+        "region": "sandbox",
+    })
+    assert refused.status_code == 200
+    haystack["refused account form"] = refused.content.decode()
+    accounts = list(TwilioAccount.objects.filter(owner=alice).order_by("pk"))
+    assert len(accounts) == 2
+    for account in accounts:
+        client.post(reverse("account-test", args=[account.pk]))
+
+    # One DataSet per report on the token account, and Calls once more on the API key.
+    datasets = [
+        dataset_make(alice, accounts[0], report=slug, name=f"Leak {slug}") for slug in REPORTS
+    ]
+    datasets.append(dataset_make(alice, accounts[1], report="calls", name="Leak calls (key)"))
+
+    # Published through the real broker; read back before any worker takes them.
+    runs = [run_request(dataset=ds) for ds in datasets]
+    assert len(published) >= len(runs)
+    haystack.update(_broker_messages(broker))
+    assert any(k.startswith("broker message") for k in haystack), "nothing reached the broker"
+    haystack["published (signal)"] = json.dumps([[h, b] for h, b in published], default=str)
+
+    worker = celery_worker(broker_url=broker, LOG_LEVEL="DEBUG")
+    for run in runs:
+        wait_for(lambda run=run: Run.objects.filter(pk=run.pk).exclude(
+            state__in=ACTIVE_STATES).exists(), 120, f"run {run.pk}")
+        run.refresh_from_db()
+        assert run.state == RunState.SUCCEEDED, (run.dataset.report, run.error)
+        assert run.rows > 0 or run.dataset.report == "notifications", run.dataset.report
+
+    haystack.update(_database_dump())
+    for url, body in _pages(client, datasets, accounts):
+        haystack[f"page {url}"] = body
+    for version in Version.objects.filter(dataset__in=datasets):
+        table = tables.read_table(tables.table_uri(version.dataset_id), version.delta_version)
+        haystack[f"table of {version}"] = json.dumps(table.to_pylist(), default=str)
+    haystack["e-mails"] = "\n".join(f"{m.subject}\n{m.body}" for m in mail.outbox)
+    haystack["worker log"] = worker.output()
+    return haystack
