@@ -64,6 +64,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     shutil.rmtree(TEST_BROKER_DIR, ignore_errors=True)
     (TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     (TEST_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    (TEST_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     # pytest-django read the settings before this module set CELERY_BROKER_DIR: point this
     # process's filesystem broker at the session's folder too, where test workers listen.
     from django.conf import settings
@@ -227,6 +228,7 @@ def filesystem_transport_options() -> dict[str, object]:
         "data_folder_in": str(broker_dir / "queue"),
         "data_folder_out": str(broker_dir / "queue"),
         "processed_folder": str(broker_dir / "processed"),
+        "control_folder": str(broker_dir / "control"),
         "store_processed": False,
     }
 

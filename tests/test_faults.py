@@ -317,11 +317,11 @@ def test_it_settles_every_run_when_postgres_restarts_mid_pull(
     first.refresh_from_db()
     assert first.state == RunState.SUCCEEDED, first.error
 
-    sandbox.config.latency_ms = 800  # slow pages: the restart lands mid-pull
+    sandbox.config.latency_ms = 1500  # slow pages: the restart lands mid-pull
     run = run_request(dataset=dataset)
     wait_for(lambda: Run.objects.filter(pk=run.pk).filter(
-        Q(state=RunState.RUNNING, pages__gt=0) | ~Q(state__in=ACTIVE_STATES)).exists(),
-        60, "the run to fetch pages")
+        Q(state=RunState.RUNNING) | ~Q(state__in=ACTIVE_STATES)).exists(),
+        60, "the run to start")
     run.refresh_from_db()
     assert run.state == RunState.RUNNING, (run.state, run.error)
     version, cluster = _postgres_cluster()

@@ -6,7 +6,7 @@ import pytest
 from kombu import Connection
 
 from connector_site.celery import app
-from connector_site.pytest_plugin import need_redis, wait_for
+from connector_site.pytest_plugin import filesystem_transport_options, need_redis, wait_for
 from scheduler.models import Heartbeat
 from scheduler.tasks import ping
 
@@ -23,19 +23,9 @@ def _send_and_wait(connection: Connection) -> None:
     )
 
 
-def test_it_executes_a_task_through_the_filesystem_broker(celery_worker, settings):
-    import os
-
-    from connector_site.pytest_plugin import TEST_BROKER_DIR
-
-    celery_worker(broker_url="filesystem://", CELERY_BROKER_DIR=os.environ["CELERY_BROKER_DIR"])
-    transport_options = {
-        "data_folder_in": str(TEST_BROKER_DIR / "queue"),
-        "data_folder_out": str(TEST_BROKER_DIR / "queue"),
-        "processed_folder": str(TEST_BROKER_DIR / "processed"),
-        "store_processed": False,
-    }
-    with Connection("filesystem://", transport_options=transport_options) as conn:
+def test_it_executes_a_task_through_the_filesystem_broker(celery_worker):
+    celery_worker(broker_url="filesystem://")
+    with Connection("filesystem://", transport_options=filesystem_transport_options()) as conn:
         _send_and_wait(conn)
 
 

@@ -34,7 +34,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort not in selectors.DATASET_SORTS:
         sort = "name"
-    search = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL refuses NUL in a text parameter (a 500): it is never part of a name anyway.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     datasets = selectors.dataset_list(owner=request.user, quick=quick, search=search, sort=sort)
     page = Paginator(datasets, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
