@@ -61,6 +61,10 @@ def run_child(module: str, config: dict[str, Any], *, timeout: float = 900) -> d
 
 
 def _child_main(argv: list[str]) -> int:
+    # Set the process up as the product's processes are (Arrow's memory pool is chosen there,
+    # before pyarrow is imported).
+    import connector_site  # noqa: F401
+
     module, config, out = argv[0], json.loads(argv[1]), Path(argv[2])
     try:
         result = importlib.import_module(module).run(config)

@@ -1,7 +1,7 @@
 """Reads. Every lookup of an object a user names goes through its owner."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -47,15 +47,23 @@ def account_list(*, owner: AbstractBaseUser) -> QuerySet[TwilioAccount]:
 
 
 DATASET_FILTERS = ("all", "recent", "attention")
+def _by(field: str, descending: bool = False) -> tuple:
+    # DataSets with no version or no run yet go last either way, on every database
+    # (PostgreSQL and SQLite disagree on where NULLs sort by default).
+    column = F(field)
+    first = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
+    return (first, "name", "id")
+
+
 DATASET_SORTS = {
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
-    "rows": ("current_version__rows", "name"),
-    "-rows": ("-current_version__rows", "name"),
-    "last_run": ("last_run__queued_at", "name"),
-    "-last_run": ("-last_run__queued_at", "name"),
-    "status": ("last_run__state", "name"),
-    "-status": ("-last_run__state", "name"),
+    "rows": _by("current_version__rows"),
+    "-rows": _by("current_version__rows", descending=True),
+    "last_run": _by("last_run__queued_at"),
+    "-last_run": _by("last_run__queued_at", descending=True),
+    "status": _by("last_run__state"),
+    "-status": _by("last_run__state", descending=True),
 }
 
 

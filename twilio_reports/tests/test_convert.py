@@ -1,10 +1,13 @@
+import json
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 
-from twilio_reports.convert import rows_to_batch
+from twilio_reports.client import BrokenBody
+from twilio_reports.convert import page_to_batch, rows_to_batch
 from twilio_reports.definitions import REPORTS
 
 CALL = {
@@ -95,3 +98,32 @@ def test_it_converts_at_least_100k_rows_per_second():
     rate = batch.num_rows / best
     assert rate > 100_000, f"{rate:.0f} rows/s"
     assert pa.compute.sum(batch.column("duration")).as_py() == sum(i % 500 for i in range(50_000))
+
+
+def _page(rows, **envelope) -> pa.Buffer:
+    return pa.py_buffer(json.dumps({"calls": rows, "end": 1, **envelope}).encode())
+
+
+def test_it_parses_a_page_straight_into_the_same_batch():
+    rows = [CALL, {**CALL, "sid": "CA2", "price": "", "duration": None, "start_time": " "}]
+    page = page_to_batch(_page(rows, next_page_uri="/next?Page=1"), REPORTS["calls"])
+    assert page.batch.equals(rows_to_batch(rows, REPORTS["calls"]))
+    assert page.next_link == "/next?Page=1"
+    alerts = pa.py_buffer(json.dumps({"alerts": [], "meta": {"next_page_url": "https://m/x",
+                                                             "key": "alerts"}}).encode())
+    assert page_to_batch(alerts, REPORTS["alerts"]).next_link == "https://m/x"
+    assert page_to_batch(_page(None), REPORTS["calls"]).batch.num_rows == 0
+
+
+def test_it_falls_back_for_pages_arrow_cannot_read_as_strings():
+    rows = [{**CALL, "duration": 61, "caller_name": {"nested": True}}, CALL]  # number, map
+    page = page_to_batch(_page(rows), REPORTS["calls"])
+    assert page.batch.equals(rows_to_batch(rows, REPORTS["calls"]))
+    assert page.batch.column("duration").to_pylist() == [61, 61]
+
+
+def test_it_calls_every_truncated_page_broken():
+    body = _page([CALL, CALL], next_page_uri="/n").to_pybytes()
+    for cut in range(len(body)):
+        with pytest.raises(BrokenBody):
+            page_to_batch(pa.py_buffer(body[:cut]), REPORTS["calls"])
