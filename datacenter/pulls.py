@@ -29,7 +29,7 @@ def date_block_from(params: dict) -> DateBlock | None:
 
 def pull_request_for(
     dataset: DataSet, *, now: datetime | None = None
-) -> tuple[PullRequest, list[str]]:
+) -> PullRequest:
     """The request for a run starting at `now`: "today" is the DataSet's zone's today then,
     so a relative window rolls with the schedule."""
     report = REPORTS[dataset.report]
@@ -44,7 +44,4 @@ def pull_request_for(
             window = resolve_window(block, dataset.time_zone, today)
         except ValueError as exc:
             raise PullSetupError(str(exc)) from exc
-    request = PullRequest(
-        report=dataset.report, params=filters, window=window, tz=dataset.time_zone
-    )
-    return request, []
+    return PullRequest(report=dataset.report, params=filters, window=window, tz=dataset.time_zone)

@@ -83,7 +83,7 @@ def test_it_gets_exactly_the_ground_truth_rows_through_a_flaky_twilio(
     assert run.state == RunState.SUCCEEDED, run.error
     assert run.retries > 0
     assert config.stall_next == 0  # the stalled response was served (and timed out)
-    request, _ = pull_request_for(dataset, now=run.started_at)
+    request = pull_request_for(dataset, now=run.started_at)
     span = day_bounds_utc(*request.window, dataset.time_zone)
     truth = sorted(truth_sids(sandbox.world, report, span=span))
     assert truth, "the window holds no rows: the comparison would prove nothing"
@@ -250,7 +250,7 @@ def test_it_requeues_runs_lost_when_redis_restarts(
             _start_redis(redis_broker)
     sandbox.config.latency_ms = 0
     # The product's answer: the reaper re-sends runs still queued after REQUEUE_AFTER.
-    monkeypatch.setattr(scheduler_services, "REQUEUE_AFTER", timedelta(seconds=1))
+    monkeypatch.setattr(scheduler_services.reaper, "REQUEUE_AFTER", timedelta(seconds=1))
 
     def all_done() -> bool:
         runs_reap_stale()

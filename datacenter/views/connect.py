@@ -308,7 +308,7 @@ def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, A
     report = page.details.cleaned_data["report"]
     draft = DataSet(report=report, params=page.details.params, time_zone=page.details.time_zone)
     try:
-        request, warnings = pull_request_for(draft)
+        request = pull_request_for(draft)
         credentials = _credentials_of(page.credentials, owner)
         table = twilio_preview(request, credentials, limit=PREVIEW_ROWS)
     except (TwilioError, PullSetupError, ValueError) as exc:
@@ -324,7 +324,6 @@ def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, A
         "rows": rows,
         "count": len(rows),
         "message": "No rows in this window." if not rows else "",
-        "warnings": warnings,
     }
 
 
