@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 
 from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
-from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher  # noqa: E402
+from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
 ORDER = ("pull", "memory", "browse", "export", "charts", "pages", "dispatch")
 FULL: dict[str, dict[str, Any]] = {
@@ -103,7 +103,8 @@ def main(argv: list[str]) -> int:
         "duration_s": round(total, 1),
         "mode": "quick" if args.quick else "full",
         "machine": facts,
-        "settings": {"sandbox": " ".join(launcher()[1:]), "latency_ms": LATENCY_MS,
+        "settings": {"sandbox": " ".join(launcher()[1:]), "sandbox_processes": processes(),
+                     "latency_ms": LATENCY_MS,
                      "max_in_flight_per_account": MAX_IN_FLIGHT, "page_size": 1000,
                      "database": "SQLite (temporary file)", "django_debug": True,
                      "scenarios": {k: {kk: vv for kk, vv in v.items() if kk != "work"}

@@ -16,7 +16,7 @@ from .accounts import (
 )
 from .app import SandboxApp, make_app
 from .config import FAULT_KNOBS, SandboxConfig
-from .server import SandboxServer, start_server
+from .server import SandboxServer, serve_processes, start_server
 from .world import REPORTS, SandboxWorld
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "SandboxWorld",
     "SubAccount",
     "make_app",
+    "serve_processes",
     "start_server",
 ]

@@ -31,7 +31,7 @@ from .errors import (
     too_many_requests,
     unauthorized,
 )
-from .faults import Faults
+from .faults import Faults, InFlight
 from .timefmt import parse_day
 from .usage_records import SLUG_BY_SEGMENT
 from .world import NoUsage, SandboxWorld, UnknownAccount
@@ -58,10 +58,11 @@ _REASONS = {200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 404: "NOT FOUND"
 
 
 class SandboxApp:
-    def __init__(self, config: SandboxConfig, world: SandboxWorld | None = None) -> None:
+    def __init__(self, config: SandboxConfig, world: SandboxWorld | None = None,
+                 in_flight: InFlight | None = None) -> None:
         self.config = config
         self.world = world or SandboxWorld(config)
-        self.faults = Faults(config)
+        self.faults = Faults(config, in_flight)
         self._usage_cache: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
         self._usage_lock = threading.Lock()
 
