@@ -245,6 +245,9 @@ CELERY_BEAT_SCHEDULE = {
     "mark-stale-runs": {"task": "scheduler.tasks.reap_stale_runs", "schedule": 120.0},
 }
 
+# /status.json for monitors: `Authorization: Bearer <STATUS_TOKEN>` (empty: staff only).
+STATUS_TOKEN = env.str("STATUS_TOKEN", default="")
+
 # --- Product ------------------------------------------------------------------------------
 DATASET_STORAGE_URI = env.str("DATASET_STORAGE_URI", default=str(VAR_DIR / "datasets"))
 DATASET_KEEP_VERSIONS = env.int("DATASET_KEEP_VERSIONS", default=30)

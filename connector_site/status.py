@@ -3,11 +3,13 @@
 `/status.json` is the twin for monitors: HTTP 200 when everything is fresh, 503 otherwise.
 """
 
+import hmac
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -92,8 +94,18 @@ def status_page(request: HttpRequest) -> HttpResponse:
     return render(request, "status.html", {"checks": checks, "healthy": _healthy(checks)})
 
 
-@staff_member_required
-def status_json(request: HttpRequest) -> JsonResponse:
+def _monitor_token_ok(request: HttpRequest) -> bool:
+    """Monitors cannot sign in: they send `Authorization: Bearer <STATUS_TOKEN>`."""
+    expected = settings.STATUS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@login_not_required
+def status_json(request: HttpRequest) -> HttpResponse:
+    staff = request.user.is_authenticated and request.user.is_staff
+    if not staff and not _monitor_token_ok(request):
+        return JsonResponse({"error": "staff session or monitor token required"}, status=403)
     checks = collect()
     healthy = _healthy(checks)
     return JsonResponse(

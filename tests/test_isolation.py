@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 
 # Which object each URL keyword names; a pattern with another keyword fails the test.
 KNOWN_KWARGS = {"pk", "number"}
+# Views for monitors: they answer 403 without a staff session or the STATUS_TOKEN.
+MONITOR_VIEWS = {"status-json"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -93,5 +95,9 @@ def test_it_requires_a_login_everywhere_but_the_login_page(client, world):
             continue
         url = _url_for(pattern, world) if pattern.pattern.converters else reverse(pattern.name)
         response = client.get(url)
+        if pattern.name in MONITOR_VIEWS:
+            # Machine-read JSON: no redirect to a login page, a refusal (or a token).
+            assert response.status_code == 403, f"{url}: {response.status_code}"
+            continue
         assert response.status_code == 302, f"{url}: {response.status_code}"
         assert "/login/" in response["Location"]

@@ -19,15 +19,31 @@ def staff_client(client, django_user_model):
 def test_it_is_for_staff_only(client, django_user_model):
     user = django_user_model.objects.create_user("alice", password="pw-alice-123456")
     client.force_login(user)
-    for name in ("status", "status-json"):
-        response = client.get(reverse(name))
-        assert response.status_code == 302
-        assert "/admin/login/" in response["Location"]
+    response = client.get(reverse("status"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert client.get(reverse("status-json")).status_code == 403
 
 
 def test_it_requires_a_login(client):
-    response = client.get(reverse("status"))
-    assert response.status_code == 302
+    assert client.get(reverse("status")).status_code == 302
+    assert client.get(reverse("status-json")).status_code == 403
+
+
+def test_it_answers_monitors_with_the_token(client, settings):
+    settings.STATUS_TOKEN = "monitor-token-42"
+    Heartbeat.objects.create(name="w1@host", kind="worker", seen_at=timezone.now())
+    Heartbeat.objects.create(name="beat@host", kind="beat", seen_at=timezone.now())
+    ok = client.get(reverse("status-json"), HTTP_AUTHORIZATION="Bearer monitor-token-42")
+    assert ok.status_code == 200 and ok.json()["healthy"] is True
+    wrong = client.get(reverse("status-json"), HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.status_code == 403
+
+
+def test_it_refuses_every_token_when_none_is_configured(client, settings):
+    settings.STATUS_TOKEN = ""
+    response = client.get(reverse("status-json"), HTTP_AUTHORIZATION="Bearer ")
+    assert response.status_code == 403
 
 
 def test_it_shows_database_broker_worker_and_beat_with_ages(staff_client):

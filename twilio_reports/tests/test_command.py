@@ -1,6 +1,4 @@
 import csv
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -8,7 +6,6 @@ from django.core.management import CommandError, call_command
 
 from twilio_reports.dates import day_bounds_utc
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, SandboxConfig, start_server
-from twilio_reports.service import Credentials
 from twilio_reports.tests.sandbox_truth import truth_sids
 
 
@@ -38,17 +35,25 @@ def test_it_writes_a_csv_of_the_window(sandbox, tmp_path, capsys):
     assert f"{len(want)} rows" in err and MAIN_AUTH_TOKEN not in err
 
 
-def test_it_resolves_a_saved_account(sandbox, tmp_path, monkeypatch):
-    fake = types.ModuleType("datacenter.selectors")
-    fake.credentials_for_account_name = lambda name: Credentials(  # type: ignore[attr-defined]
-        MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=sandbox.url, monitor_base=sandbox.url)
-    monkeypatch.setitem(sys.modules, "datacenter.selectors", fake)
+@pytest.mark.django_db
+def test_it_resolves_a_saved_account(sandbox, tmp_path, settings):
+    from datacenter.tests.factories import sandbox_account_make, user_make
+
+    settings.TWILIO_SANDBOX_URL = sandbox.url
+    sandbox_account_make(user_make("ops"), name="Ops")
     out = tmp_path / "n.jsonl"
     call_command("twilio_report", "notifications", "--account", "Ops", "--log", "0",
                  "--format", "jsonl", "--out", str(out))
     lines = out.read_text().splitlines()
     want = truth_sids(sandbox.world, "notifications", where=lambda r: r["log"] == "0")
     assert len(lines) == len(want) > 0
+
+
+@pytest.mark.django_db
+def test_it_names_a_missing_saved_account(tmp_path):
+    with pytest.raises(CommandError, match='No saved account is named "Nobody"'):
+        call_command("twilio_report", "calls", "--account", "Nobody", "--days-back", "1",
+                     "--out", str(tmp_path / "x.csv"))
 
 
 def test_it_exits_with_plain_words_on_bad_credentials(sandbox, tmp_path):
