@@ -166,7 +166,16 @@ def dataset_delete(*, dataset: DataSet) -> None:
 
 def _remove_table(uri: str) -> None:
     if "://" in uri:
-        logger.info("Leaving object-storage table %s for the bucket's lifecycle rules", uri)
+        # Every object under the table's prefix (data, _delta_log, _stats); only "<uri>/..."
+        # keys, so dataset-1 never touches dataset-10.
+        fs, root = tables.filesystem(uri)
+        try:
+            fs.delete_dir(root)
+        except FileNotFoundError:
+            pass
+        except OSError:  # the rows are gone already: log it, a lifecycle rule can finish
+            logger.exception("Could not delete object-storage table %s", uri)
+        tables.forget(uri)
         return
     shutil.rmtree(Path(uri), ignore_errors=True)
 

@@ -4,7 +4,7 @@ One DataSet = one Delta table; one DataSet version = one Delta version (time tra
 No Django models here: services call these functions with the table's URI.
 """
 
-from ._store import VersionUnavailable, latest_version, table_uri
+from ._store import VersionUnavailable, filesystem, forget, latest_version, table_uri
 from .export import iter_csv
 from .read import ColumnStats, Page, describe, read_page, read_table, version_schema
 from .write import WriteResult, reclaim, restore, write_version
@@ -15,6 +15,8 @@ __all__ = [
     "VersionUnavailable",
     "WriteResult",
     "describe",
+    "filesystem",
+    "forget",
     "iter_csv",
     "latest_version",
     "read_page",

@@ -13,13 +13,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
-from deltalake.fs import DeltaStorageHandler
 
 DEFAULT_STORAGE_URI = "var/datasets"
 DEFAULT_KEEP_VERSIONS = 30
@@ -84,12 +84,37 @@ def table_uri(dataset_id: int) -> str:
     return str(path.resolve() / name)
 
 
+def _option(opts: dict[str, str], *names: str) -> str | None:
+    """First of `names` in the delta-rs options, matched case-insensitively."""
+    lowered = {k.lower(): v for k, v in opts.items()}
+    return next((lowered[n.lower()] for n in names if lowered.get(n.lower())), None)
+
+
+def _s3_filesystem(opts: dict[str, str]) -> pafs.S3FileSystem:
+    """pyarrow's native S3 client configured like delta-rs (same keys, same endpoint)."""
+    kwargs: dict[str, Any] = {
+        "access_key": _option(opts, "AWS_ACCESS_KEY_ID", "access_key_id"),
+        "secret_key": _option(opts, "AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+        "session_token": _option(opts, "AWS_SESSION_TOKEN", "session_token", "token"),
+        "region": _option(opts, "AWS_REGION", "region"),
+    }
+    endpoint = _option(opts, "AWS_ENDPOINT_URL", "AWS_ENDPOINT", "endpoint_url", "endpoint")
+    if endpoint:
+        parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+        kwargs["endpoint_override"] = parts.netloc + parts.path.rstrip("/")
+        kwargs["scheme"] = parts.scheme
+    return pafs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
+
+
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     """A pyarrow filesystem plus the table root expressed in it."""
     if not is_remote(uri):
         return pafs.LocalFileSystem(), str(Path(uri.removeprefix("file://")).resolve())
-    handler = DeltaStorageHandler(uri, storage_options(uri))
-    return pafs.PyFileSystem(handler), ""
+    scheme, _, rest = uri.partition("://")
+    if scheme in ("s3", "s3a"):
+        return _s3_filesystem(storage_options(uri) or {}), rest.rstrip("/")
+    fs, root = pafs.FileSystem.from_uri(uri)  # gs://, abfs://... with their own defaults
+    return fs, root.rstrip("/")
 
 
 def delta_table(uri: str, version: int | None = None) -> DeltaTable:
@@ -142,6 +167,7 @@ class Version:
     paths: list[str]  # filesystem paths, ordered (oldest write first)
     rows: list[int]
     sizes: list[int]
+    root: str = ""  # the table folder in `fs` ("" only for hand-built versions)
     _footers: dict[int, pq.FileMetaData] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -255,7 +281,7 @@ def open_version(uri: str, version: int) -> Version:
                 f"version {version} of {uri} was reclaimed by retention ({len(missing)} files gone)"
             )
     schema = pa.schema(dt.schema())
-    v = Version(uri, int(version), schema, fs, paths, [], sizes)
+    v = Version(uri, int(version), schema, fs, paths, [], sizes, root)
     v.rows = [n if n is not None else v.footer(i).num_rows for i, n in enumerate(rows)]
     with _CACHE_LOCK:
         _VERSIONS[key] = v

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 
 from ._store import Version, cached, open_version, type_str
 
@@ -259,8 +260,8 @@ def _decode(value: object, kind: str, mean: bool = False) -> Any:
 
 
 def _stats_path(v: Version) -> str:
-    root = v.paths[0].rsplit("/", 1)[0] + "/" if v.paths and "/" in v.paths[0] else ""
-    return f"{root}_stats/v{v.version:010d}.json"
+    # From the table root, not the first file: an empty version has no files.
+    return f"{v.root}/_stats/v{v.version:010d}.json" if v.root else f"_stats/v{v.version:010d}.json"
 
 
 def _load_stats(v: Version) -> list[ColumnStats] | None:
@@ -287,7 +288,8 @@ def _save_stats(v: Version, stats: list[ColumnStats]) -> None:
     data = [{k: _encode(x) for k, x in asdict(s).items()} for s in stats]
     path = _stats_path(v)
     with contextlib.suppress(OSError):  # a cache: failing to save only costs a recompute
-        v.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        if isinstance(v.fs, pafs.LocalFileSystem):  # object stores have no folders to make
+            v.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with v.fs.open_output_stream(path) as f:
             f.write(json.dumps(data).encode())
 

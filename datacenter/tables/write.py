@@ -215,7 +215,7 @@ def write_version(
     if dt is not None:
         _check_schema(dt, schema)
     files = _Files(uri, schema, dt.version() + 1 if dt is not None else 0)
-    if files.root:
+    if files.root and isinstance(files.fs, pafs.LocalFileSystem):  # no folders in a bucket
         files.fs.create_dir(files.root, recursive=True)
     keys: list[pa.Array] = []
     written = updated = 0

@@ -1,32 +1,52 @@
 """datacenter.tables on object storage: a real round trip against a local S3 (moto server).
 
-The server listens on 127.0.0.1 only; credentials are dummies moto accepts.
+The server listens on 127.0.0.1 only; credentials are dummies moto accepts. It runs in a child
+process: some deltalake calls (DeltaTable.is_deltatable) hold the GIL while waiting on the
+network, so a moto server thread in this process could never answer them (deadlock).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import boto3
 import pyarrow as pa
 import pytest
-from moto.server import ThreadedMotoServer
 
-from datacenter import tables
+from datacenter import services, tables
 from datacenter.tables import _store
 from datacenter.tests.test_tables import SCHEMA, as_tuples, batches, content, rows
 
 BUCKET = "datasets-test"
 _ids = itertools.count(1)
+_SERVER = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the test process closes our stdin (or dies)
+server.stop()
+"""
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    port = int(proc.stdout.readline())
+    endpoint = f"http://127.0.0.1:{port}"
     boto3.client(
         "s3",
         endpoint_url=endpoint,
@@ -34,8 +54,15 @@ def s3_endpoint() -> Iterator[str]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
+    try:
+        yield endpoint
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture
@@ -118,14 +145,12 @@ def test_it_reads_pages_describes_and_exports_csv_from_s3(s3: str) -> None:
     assert (stats["n"].min, stats["n"].max, stats["n"].distinct, stats["n"].nulls) == (0, 11, 12, 0)
     assert stats["sid"].distinct == 12
     stats_keys = bucket_keys(s3, uri.removeprefix(f"s3://{BUCKET}/") + "/_stats/")
-    assert len(stats_keys) == 1  # saved beside the table, in the bucket
+    assert stats_keys == {uri.removeprefix(f"s3://{BUCKET}/") + "/_stats/v0000000000.json"}
     assert tables.describe(uri, 0) == list(stats.values())  # and read back from there
-    csv = b"".join(tables.iter_csv(uri, 0, chunk_rows=5)).decode()
-    lines = csv.splitlines()
-    assert lines[0].split(",") == SCHEMA.names
-    assert [line.split(",")[:2] for line in lines[1:]] == [
-        [r["sid"], str(r["n"])] for r in rows(0, 12)
-    ]
+    text = b"".join(tables.iter_csv(uri, 0, chunk_rows=5)).decode()
+    header, *lines = csv.reader(io.StringIO(text))
+    assert header == SCHEMA.names
+    assert [line[:2] for line in lines] == [[r["sid"], str(r["n"])] for r in rows(0, 12)]
 
 
 def test_it_restores_v2_of_4_as_v5_on_s3(s3: str) -> None:
@@ -170,3 +195,20 @@ def test_it_commits_nothing_on_s3_when_the_generator_fails_midway(s3: str) -> No
         assert tables.latest_version(uri) == 0
         assert content(uri, 0) == as_tuples(rows(0, 4))
         assert data_files(s3, uri) == files  # staged objects were deleted
+
+
+def test_it_deletes_the_table_prefix_from_the_bucket_with_the_dataset(
+    make_dataset, s3: str, django_capture_on_commit_callbacks
+) -> None:
+    dataset = make_dataset(rows=3)
+    uri = tables.table_uri(dataset.pk)
+    assert uri.startswith(f"s3://{BUCKET}/")
+    tables.describe(uri, 0)  # leaves a _stats object too
+    neighbour = f"{uri}0"  # dataset-<pk>0 shares the key prefix without the slash
+    tables.write_version(neighbour, batches(rows(0, 2)), SCHEMA, mode="replace")
+    prefix = uri.removeprefix(f"s3://{BUCKET}/")
+    assert any("_delta_log" in k for k in bucket_keys(s3, prefix + "/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_delete(dataset=dataset)
+    assert bucket_keys(s3, prefix + "/") == set()
+    assert content(neighbour, 0) == as_tuples(rows(0, 2))
