@@ -60,20 +60,35 @@ def account_create(
 
 
 def account_update(
-    *, account: TwilioAccount, name: str, secret: str = "", region: str | None = None
+    *,
+    account: TwilioAccount,
+    name: str,
+    secret: str = "",
+    region: str | None = None,
+    checked_ok: bool | None = None,
 ) -> TwilioAccount:
-    """Rename, and replace the secret only when a new one is given (it is never pre-filled)."""
+    """Rename, and replace the secret only when a new one is given (it is never pre-filled).
+
+    A new secret or region makes the validity unknown, unless the caller has just checked the
+    new credentials with Twilio (`checked_ok`), as the Edit page does before saving.
+    """
     account.name = name
     fields = ["name", "updated"]
+    changed = False
     if secret:
         account.secret_encrypted = crypto.encrypt(secret)
-        account.is_valid = None
-        fields += ["secret_encrypted", "is_valid"]
+        fields.append("secret_encrypted")
+        changed = True
     if region is not None and region != account.region:
         account.region = region
-        account.is_valid = None
-        fields += ["region", "is_valid"]
-    account.save(update_fields=sorted(set(fields)))
+        fields.append("region")
+        changed = True
+    if changed or checked_ok is not None:
+        account.is_valid = checked_ok
+        account.check_message = ""
+        account.last_checked_at = timezone.now() if checked_ok is not None else None
+        fields += ["is_valid", "check_message", "last_checked_at"]
+    account.save(update_fields=fields)
     return account
 
 

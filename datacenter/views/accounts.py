@@ -74,10 +74,12 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, not_connected(exc.message))
         if not form.errors:
             services.account_update(
-                account=account, name=data["name"], secret=data["secret"], region=data["region"]
+                account=account,
+                name=data["name"],
+                secret=data["secret"],
+                region=data["region"],
+                checked_ok=True if form.needs_check else None,
             )
-            if form.needs_check:
-                services.account_test(account=account)
             messages.success(request, f"Saved “{account.name}”.")
             return redirect("accounts")
     return render(
