@@ -24,7 +24,6 @@ from .columns import (
     labels,
     local_days,
     matches,
-    micro_units,
     select,
 )
 
@@ -179,18 +178,10 @@ def _cost(data: CallData) -> Chart:
         f"{data.when}"
     )
 
-    def build() -> Chart:
-        data.require_rows()
-        micro, rated = micro_units(data.table, "price")
-        codes, currencies = labels(data.table, "price_unit", upper=True)
-        return daily.money(
-            chart_id=chart_id, title=title,
-            definition=definition + daily.undated_note(data.days, "calls", "start_time"),
-            days=data.days, currency_codes=codes, currencies=currencies, micro=micro,
-            rated=rated, sign=-1, noun="calls",
-        )
-
-    return daily.guard(chart_id, title, definition, "bar", "Day", "amount", build)
+    return daily.cost_chart(
+        data, chart_id=chart_id, title=title, definition=definition, noun="calls",
+        ts_column="start_time",
+    )
 
 
 def _abandon(data: CallData) -> Chart:

@@ -221,6 +221,25 @@ def money(
     return Chart(chart_id, title, definition, "bar", "Day", y_label, series, table)
 
 
+def cost_chart(data, *, chart_id: str, title: str, definition: str, noun: str,
+               ts_column: str) -> Chart:
+    """−sum(price) per day and currency, for calls and messages alike (both are negative
+    charges, with `price_unit` per row). `data` is a CallData or MessageData."""
+
+    def build() -> Chart:
+        data.require_rows()
+        micro, rated = micro_units(data.table, "price")
+        codes, currencies = labels(data.table, "price_unit", upper=True)
+        return money(
+            chart_id=chart_id, title=title,
+            definition=definition + undated_note(data.days, noun, ts_column),
+            days=data.days, currency_codes=codes, currencies=currencies, micro=micro,
+            rated=rated, sign=-1, noun=noun,
+        )
+
+    return guard(chart_id, title, definition, "bar", "Day", "amount", build)
+
+
 def guard(chart_id: str, title: str, definition: str, kind: ChartKind, x_label: str,
           y_label: str, build: Callable[[], Chart]) -> Chart:
     """Run one chart's computation; a missing or unusable column becomes the chart's reason."""

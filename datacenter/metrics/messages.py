@@ -19,7 +19,6 @@ from .columns import (
     iso_day,
     labels,
     local_days,
-    micro_units,
     select,
 )
 
@@ -113,18 +112,10 @@ def _cost(data: MessageData) -> Chart:
         f"Currencies are never added together; {data.when}"
     )
 
-    def build() -> Chart:
-        data.require_rows()
-        micro, rated = micro_units(data.table, "price")
-        codes, currencies = labels(data.table, "price_unit", upper=True)
-        return daily.money(
-            chart_id=chart_id, title=title,
-            definition=definition + daily.undated_note(data.days, "messages", "date_sent"),
-            days=data.days, currency_codes=codes, currencies=currencies, micro=micro,
-            rated=rated, sign=-1, noun="messages",
-        )
-
-    return daily.guard(chart_id, title, definition, "bar", "Day", "amount", build)
+    return daily.cost_chart(
+        data, chart_id=chart_id, title=title, definition=definition, noun="messages",
+        ts_column="date_sent",
+    )
 
 
 def headline(data: MessageData, first: dt.date, last: dt.date) -> list[Headline]:
