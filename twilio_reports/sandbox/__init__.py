@@ -15,11 +15,12 @@ from .accounts import (
     SubAccount,
 )
 from .app import SandboxApp, make_app
-from .config import FAULT_KNOBS, SandboxConfig
+from .config import DATE_UPPER_READINGS, FAULT_KNOBS, SandboxConfig
 from .server import SandboxServer, serve_processes, start_server
 from .world import REPORTS, SandboxWorld
 
 __all__ = [
+    "DATE_UPPER_READINGS",
     "FAULT_KNOBS",
     "MAIN_ACCOUNT_SID",
     "MAIN_API_KEY_SECRET",

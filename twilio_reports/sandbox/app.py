@@ -14,7 +14,7 @@ import hmac
 import json
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -65,6 +65,9 @@ class SandboxApp:
         self.faults = Faults(config, in_flight)
         self._usage_cache: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
         self._usage_lock = threading.Lock()
+        # Every API request as (path, decoded query pairs), newest last: tests read what a
+        # client really asked for (GET /_sandbox/requests; DELETE clears it).
+        self.requests: deque[tuple[str, list[tuple[str, str]]]] = deque(maxlen=200_000)
 
     # WSGI entry ---------------------------------------------------------------------
 
@@ -74,6 +77,8 @@ class SandboxApp:
         if path.startswith("/_sandbox/"):
             status, body, headers = self._control(environ, path)
             return _send(start_response, status, body, headers)
+        self.requests.append((path, parse_qsl(environ.get("QUERY_STRING", ""),
+                                              keep_blank_values=True)))
         try:
             status, body, headers = self._api(environ, path)
         except ApiError as err:
@@ -171,7 +176,8 @@ class SandboxApp:
             page = query.take_page(query.list_selection(rows), size, token)
             return 200, envelope_2010(list_key="accounts", path=path, page=page, **paging), []
         if name == "alerts":
-            sel = query.select_alerts(self.world.alerts[viewer.sid], p)
+            sel = query.select_alerts(self.world.alerts[viewer.sid], p,
+                                      self.config.date_upper)
             page = query.take_page(sel, size, token)
             host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:" \
                 f"{environ.get('SERVER_PORT', '80')}"
@@ -191,13 +197,14 @@ class SandboxApp:
 
     def _list(self, kind: str, acct: Account, p: Mapping[str, str]) -> query.Selection:
         w = self.world
+        upper = self.config.date_upper  # a live knob: read on every request
         if kind == "Calls":
-            return query.select_calls(w.calls[acct.sid], p)
+            return query.select_calls(w.calls[acct.sid], p, upper)
         if kind == "Messages":
-            return query.select_messages(w.messages[acct.sid], p, w.today)
+            return query.select_messages(w.messages[acct.sid], p, w.today, upper)
         if kind == "Conferences":
-            return query.select_conferences(w.conferences[acct.sid], p)
-        return query.select_notifications(w.notifications[acct.sid], p)
+            return query.select_conferences(w.conferences[acct.sid], p, upper)
+        return query.select_notifications(w.notifications[acct.sid], p, upper)
 
     def _usage(self, acct: Account, segment: str, p: Mapping[str, str], path: str
                ) -> query.Selection:
@@ -228,6 +235,11 @@ class SandboxApp:
 
     def _control(self, environ: dict[str, Any], path: str) -> tuple[int, bytes, list]:
         method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/_sandbox/requests":
+            if method == "DELETE":
+                self.requests.clear()
+            log = [{"path": p, "params": q} for p, q in list(self.requests)]
+            return 200, json.dumps(log).encode(), []
         if path == "/_sandbox/health":
             return 200, json.dumps({"ok": True, "today": self.world.today.isoformat()}).encode(), []
         if path != "/_sandbox/knobs":

@@ -15,6 +15,10 @@ FINAL_STATUSES = (("completed", 176), ("no-answer", 26), ("busy", 18), ("failed"
                   ("canceled", 24))
 CHILD_STATUSES = (("completed", 190), ("no-answer", 30), ("busy", 20), ("failed", 16))
 LIVE_STATUSES = (("queued", 30), ("ringing", 60), ("in-progress", 166))
+# Calls that were never dialled have no start_time/end_time on Twilio: still queued or
+# ringing, or canceled (through the API) before they were dialled. A StartTime filter never
+# matches them; an unfiltered list shows them.
+NEVER_STARTED = ("queued", "ringing", "canceled")
 RECENT = 2 * 3600  # calls this close to the window end may still be live or unrated
 # Per-minute rates in 1e-5 currency units (prices are kept as integers to sum exactly).
 RATE_INBOUND, RATE_OUTBOUND, RATE_ENDPOINT = 850, 1400, 400
@@ -110,6 +114,11 @@ class CallSeries(Series):
             duration, price = None, None
         else:
             duration, price = 0, 0
+        if duration is not None and ts + duration >= self.window_end:
+            # It would end after "now": it is still going on.
+            status, duration, price = "in-progress", None, None
+        if status == "canceled" and direction == "inbound":
+            status = "no-answer"  # an arrived call cannot be canceled before dialling
         return CallCore(ts, direction, status, from_, to, number_index, duration, price, parent)
 
     def record(self, j: int) -> dict[str, Any]:
@@ -117,9 +126,9 @@ class CallSeries(Series):
         c = self.core(j, d)
         sid = "CA" + d[:16].hex()
         base = self._base + sid
-        end = None if c.duration is None or c.status not in ("completed", "busy", "failed",
-                                                             "no-answer", "canceled") \
-            else c.ts + c.duration
+        started = c.status not in NEVER_STARTED
+        end = None if c.duration is None or not started or c.status not in (
+            "completed", "busy", "failed", "no-answer") else c.ts + c.duration
         return {
             "account_sid": self.account.sid,
             "answered_by": ("human" if d[27] < 160 else "machine_start")
@@ -142,7 +151,7 @@ class CallSeries(Series):
             "price_unit": self.account.currency,
             "queue_time": "0",
             "sid": sid,
-            "start_time": rfc2822(c.ts),
+            "start_time": rfc2822(c.ts) if started else None,
             "status": c.status,
             "subresource_uris": {name: base + suffix for name, suffix in _SUBRESOURCES},
             "to": c.to,

@@ -53,7 +53,7 @@ class ConferenceSeries(Series):
             "api_version": "2010-04-01",
             "call_sid_ending_conference": ender,
             "date_created": rfc2822(ts),
-            "date_updated": rfc2822(updated),
+            "date_updated": rfc2822(min(updated, self.window_end - 1)),
             "friendly_name": name,
             "reason_conference_ended": reason,
             "region": self._region,

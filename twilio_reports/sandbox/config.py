@@ -18,7 +18,15 @@ FAULT_KNOBS: tuple[str, ...] = (
     "stall_seconds",
     "truncate_rate",
     "reset_rate",
+    "date_upper",
 )
+
+# How a date-only upper bound (`StartTime<=2026-11-11`) is read. Twilio's API description
+# says "before this date" / "at or before midnight of this date" and the real API was seen
+# to exclude the day itself ("before", the default); "midnight" includes the instant
+# 00:00:00 of that day; "whole-day" includes the whole day (the reading some look-alikes
+# and older docs use). Clients must get the same rows under each.
+DATE_UPPER_READINGS: tuple[str, ...] = ("before", "midnight", "whole-day")
 
 
 @dataclass
@@ -39,6 +47,10 @@ class SandboxConfig:
     stall_seconds: float = 30.0
     truncate_rate: float = 0.0
     reset_rate: float = 0.0
+    date_upper: str = "before"
+    # The instant the data ends (epoch seconds); None = the moment the world is built, so
+    # nothing is dated in the future. Fixed once per world so forked processes agree.
+    now: int | None = None
 
     def knobs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FAULT_KNOBS}
@@ -51,7 +63,10 @@ class SandboxConfig:
             if name not in FAULT_KNOBS:
                 allowed = ", ".join(FAULT_KNOBS)
                 raise ValueError(f"{name!r} is not a fault knob (allowed: {allowed})")
-            if value is None:
+            if name == "date_upper":
+                if value not in DATE_UPPER_READINGS:
+                    raise ValueError(f"date_upper must be one of {', '.join(DATE_UPPER_READINGS)}")
+            elif value is None:
                 if name != "max_in_flight_per_account":
                     raise ValueError(f"{name} cannot be null")
             elif "int" in str(types[name]) and name in ("stall_next", "max_in_flight_per_account"):

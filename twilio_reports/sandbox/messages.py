@@ -40,6 +40,13 @@ class MessageCore(NamedTuple):
     media: int
     price: int | None  # cost in 1e-5 units; None = not rated
 
+    @property
+    def unsent(self) -> bool:
+        """No date_sent: scheduled or still queued, or failed before it left Twilio.
+        A DateSent filter never matches these; an unfiltered list shows them."""
+        return self.status in ("scheduled", "queued", "accepted") or (
+            self.status == "failed" and self.segments == 1 and self.media == 0)
+
 
 class MessageSeries(Series):
     prefix = "SM"
@@ -65,6 +72,9 @@ class MessageSeries(Series):
         direction = pick((("inbound", 100), ("outbound-api", 140), ("outbound-reply", 16)),
                          d[20])
         status = "received" if direction == "inbound" else pick(OUTBOUND_STATUSES, d[21])
+        if direction == "outbound-api" and ts >= self.window_end - 3600 and d[30] < 64:
+            # Sent in the last hour through the API: some are still queued or scheduled.
+            status = "queued" if d[30] < 40 else "scheduled"
         media = 1 if d[22] < 14 else 0
         segments = 1 if media else 1 + (d[23] % 10 == 0) + (d[23] % 40 == 0)
         customer = self._pool[u16(d, 24) % len(self._pool)] if self._pool else "+15005550009"
@@ -72,7 +82,8 @@ class MessageSeries(Series):
         from_, to = (customer, number) if direction == "inbound" else (number, customer)
         price: int | None = (RATE_MMS if media else RATE_SEGMENT * segments) \
             * self._rate_scale // 100
-        if status == "failed" or ts >= self.window_end - 3600 or d[29] < 3:
+        if status in ("failed", "queued", "scheduled") or ts >= self.window_end - 3600 \
+                or d[29] < 3:
             price = None
         return MessageCore(ts, direction, status, from_, to, segments, media, price)
 
@@ -89,8 +100,8 @@ class MessageSeries(Series):
             "api_version": "2010-04-01",
             "body": _BODIES[d[28] % len(_BODIES)].format(n=n, h=9 + d[28] % 8),
             "date_created": rfc2822(c.ts - 1),
-            "date_sent": rfc2822(c.ts),
-            "date_updated": rfc2822(c.ts + 2),
+            "date_sent": None if c.unsent else rfc2822(c.ts),
+            "date_updated": rfc2822(min(c.ts + 2, self.window_end - 1)),
             "direction": c.direction,
             "error_code": code,
             "error_message": text,

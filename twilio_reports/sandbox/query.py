@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .calls import CallSeries
+from .calls import NEVER_STARTED, CallSeries
 from .conferences import ConferenceSeries
 from .errors import bad_request
 from .messages import MessageSeries
@@ -51,24 +51,28 @@ def _address(value: str) -> str:
     return "+" + value[1:] if value.startswith(" ") else value
 
 
-def _time_range(series: Series, params: Mapping[str, str], name: str) -> tuple[int, int]:
-    """`X>` on or after, `X<` on or before, `X` that exact day (or instant)."""
+def _time_range(series: Series, params: Mapping[str, str], name: str,
+                date_upper: str) -> tuple[int, int, bool]:
+    """`X>` on or after, `X<` on or before (a bare date read as `date_upper` says), `X` that
+    exact day (or instant). The flag says whether any of them was given: then items whose
+    field is null (a call that never started, a message never sent) cannot match."""
     lo_ts: int | None = None
     hi_ts: int | None = None
     try:
         if name + ">" in params:
             lo_ts = parse_bound(params[name + ">"], upper=False)
         if name + "<" in params:
-            hi_ts = parse_bound(params[name + "<"], upper=True)
+            hi_ts = parse_bound(params[name + "<"], upper=True, date_upper=date_upper)
         if name in params:
             day_lo = parse_bound(params[name], upper=False)
-            day_hi = parse_bound(params[name], upper=True)
+            day_hi = parse_bound(params[name], upper=True, date_upper="whole-day")
             lo_ts = day_lo if lo_ts is None else max(lo_ts, day_lo)
             hi_ts = day_hi if hi_ts is None else min(hi_ts, day_hi)
     except ValueError:
         raise bad_request(f"Invalid date for {name}: expected YYYY-MM-DD or an ISO 8601 "
                           "date-time") from None
-    return series.index_range(lo_ts, hi_ts)
+    lo, hi = series.index_range(lo_ts, hi_ts)
+    return lo, hi, lo_ts is not None or hi_ts is not None
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
@@ -78,23 +82,25 @@ def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> s
     return value
 
 
-def select_calls(series: CallSeries, params: Mapping[str, str]) -> Selection:
-    lo, hi = _time_range(series, params, "StartTime")
+def select_calls(series: CallSeries, params: Mapping[str, str], date_upper: str = "before"
+                 ) -> Selection:
+    lo, hi, timed = _time_range(series, params, "StartTime", date_upper)
     to = _address(params["To"]) if "To" in params else None
     from_ = _address(params["From"]) if "From" in params else None
     status = _choice(params, "Status", CALL_STATUSES)
-    if to is None and from_ is None and status is None:
+    if to is None and from_ is None and status is None and not timed:
         return Selection(series.record, lo, hi)
 
     def match(j: int) -> bool:
         c = series.core(j)
         return ((to is None or c.to == to) and (from_ is None or c.from_ == from_)
-                and (status is None or c.status == status))
+                and (status is None or c.status == status)
+                and not (timed and c.status in NEVER_STARTED))
     return Selection(series.record, lo, hi, match)
 
 
-def select_messages(series: MessageSeries, params: Mapping[str, str], today: date
-                    ) -> Selection:
+def select_messages(series: MessageSeries, params: Mapping[str, str], today: date,
+                    date_upper: str = "before") -> Selection:
     oldest = today - timedelta(days=MESSAGE_HISTORY_DAYS)
     for key in ("DateSent>", "DateSent"):
         if key in params:
@@ -106,20 +112,22 @@ def select_messages(series: MessageSeries, params: Mapping[str, str], today: dat
                 raise bad_request(
                     f"Messages older than {MESSAGE_HISTORY_DAYS} days cannot be retrieved; "
                     f"{key} must be on or after {oldest.isoformat()}", code=20004)
-    lo, hi = _time_range(series, params, "DateSent")
+    lo, hi, timed = _time_range(series, params, "DateSent", date_upper)
     to = _address(params["To"]) if "To" in params else None
     from_ = _address(params["From"]) if "From" in params else None
-    if to is None and from_ is None:
+    if to is None and from_ is None and not timed:
         return Selection(series.record, lo, hi)
 
     def match(j: int) -> bool:
         m = series.core(j)
-        return (to is None or m.to == to) and (from_ is None or m.from_ == from_)
+        return ((to is None or m.to == to) and (from_ is None or m.from_ == from_)
+                and not (timed and m.unsent))
     return Selection(series.record, lo, hi, match)
 
 
-def select_conferences(series: ConferenceSeries, params: Mapping[str, str]) -> Selection:
-    lo, hi = _time_range(series, params, "DateCreated")
+def select_conferences(series: ConferenceSeries, params: Mapping[str, str],
+                       date_upper: str = "before") -> Selection:
+    lo, hi, _ = _time_range(series, params, "DateCreated", date_upper)
     # Since July 2026 Twilio lists only in-progress conferences when Status is absent.
     status = _choice(params, "Status", CONFERENCE_STATUSES) or "in-progress"
     name = params.get("FriendlyName")
@@ -130,18 +138,21 @@ def select_conferences(series: ConferenceSeries, params: Mapping[str, str]) -> S
     return Selection(series.record, lo, hi, match)
 
 
-def select_notifications(series: NotificationSeries, params: Mapping[str, str]) -> Selection:
-    lo, hi = _time_range(series, params, "MessageDate")
+def select_notifications(series: NotificationSeries, params: Mapping[str, str],
+                         date_upper: str = "before") -> Selection:
+    lo, hi, _ = _time_range(series, params, "MessageDate", date_upper)
     log = _choice(params, "Log", ("0", "1"))
     if log is None:
         return Selection(series.record, lo, hi)
     return Selection(series.record, lo, hi, lambda j: series.log(series.digest(j)) == log)
 
 
-def select_alerts(series: AlertSeries, params: Mapping[str, str]) -> Selection:
+def select_alerts(series: AlertSeries, params: Mapping[str, str], date_upper: str = "before"
+                  ) -> Selection:
     try:
         lo_ts = parse_bound(params["StartDate"], upper=False) if "StartDate" in params else None
-        hi_ts = parse_bound(params["EndDate"], upper=True) if "EndDate" in params else None
+        hi_ts = (parse_bound(params["EndDate"], upper=True, date_upper=date_upper)
+                 if "EndDate" in params else None)
     except ValueError:
         raise bad_request("Invalid StartDate or EndDate: expected YYYY-MM-DD or "
                           "YYYY-MM-DDThh:mm:ssZ") from None

@@ -56,17 +56,21 @@ def iso8601(ts: int | None) -> str | None:
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_bound(value: str, *, upper: bool) -> int:
+def parse_bound(value: str, *, upper: bool, date_upper: str = "before") -> int:
     """A filter value -> inclusive epoch-second bound.
 
-    A bare `YYYY-MM-DD` has day granularity like Twilio: as a lower bound it means the
-    day's first second, as an upper bound its last second. A full ISO datetime is exact
-    (naive values are UTC). Raises ValueError on anything else.
+    A bare `YYYY-MM-DD` lower bound means the day's first second. A bare upper bound is
+    read as `date_upper` says (see config.DATE_UPPER_READINGS): "before" the day (Twilio's
+    documented reading: the last second of the previous day), "midnight" (the day's first
+    second included) or "whole-day" (its last second). A full ISO datetime is exact (naive
+    values are UTC). Raises ValueError on anything else.
     """
     value = value.strip()
     if _DATE_ONLY.match(value):
         start = day_start(date.fromisoformat(value))
-        return start + DAY - 1 if upper else start
+        if not upper:
+            return start
+        return {"before": start - 1, "midnight": start}.get(date_upper, start + DAY - 1)
     # An unencoded "+00:00" offset arrives as " 00:00" after query-string decoding.
     parsed = datetime.fromisoformat(value.replace(" ", "+").replace("Z", "+00:00"))
     if parsed.tzinfo is None:

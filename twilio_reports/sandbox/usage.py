@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from hashlib import blake2b
 
-from .calls import CallSeries
+from .calls import NEVER_STARTED, CallSeries
 from .messages import MessageSeries
 from .timefmt import DAY, to_date
 
@@ -158,7 +158,7 @@ def _count_traffic(calls: CallSeries, messages: MessageSeries, first_day: date,
     for j in range(calls.n):
         c = calls.core(j)
         k = c.ts // DAY - base
-        if not 0 <= k < n_days:
+        if not 0 <= k < n_days or c.status in NEVER_STARTED:  # never dialled: not billed
             continue
         slot = acc["calls-inbound" if c.direction == "inbound" else "calls-outbound"][k]
         slot[0] += 1
@@ -167,7 +167,7 @@ def _count_traffic(calls: CallSeries, messages: MessageSeries, first_day: date,
     for j in range(messages.n):
         m = messages.core(j)
         k = m.ts // DAY - base
-        if not 0 <= k < n_days:
+        if not 0 <= k < n_days or m.unsent:
             continue
         kind = "mms" if m.media else "sms"
         way = "inbound" if m.direction == "inbound" else "outbound"

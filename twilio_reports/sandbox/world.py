@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,12 @@ class SandboxWorld:
         self.today: date = config.today or datetime.now(UTC).date()
         self.today_start = day_start(self.today)
         self.window_start, self.window_end = days_window(self.today_start, WINDOW_DAYS)
+        # Nothing is dated after the moment the world is built: on today's data the last
+        # call is a few seconds old, not at 23:45 when it is 20:20. `config.now` pins it
+        # (forked processes share the world, so they agree).
+        now = config.now if config.now is not None else int(time.time())
+        if self.today_start <= now < self.window_end:
+            self.window_end = now + 1
         self.as_of = f"{self.today.isoformat()}T00:00:00+00:00"
         self.calls: dict[str, CallSeries] = {}
         self.messages: dict[str, MessageSeries] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, SUBACCOUNTS, SandboxConfig, SandboxWorld
@@ -28,16 +28,16 @@ def test_it_builds_a_million_calls_without_materialising_them():
     page = take_page(select_calls(series, {}), 1000, encode_token("A", lo))
     assert time.perf_counter() - started < 2
     assert series.n == 500_000 and 15_000 < hi - lo < 18_500
-    days = {parsedate_to_datetime(c["start_time"]).date() for c in page.items}
+    days = {parsedate_to_datetime(c["date_created"]).date() for c in page.items}
     assert days == {date(2026, 11, 3)}
-    before = series.record(lo - 1)["start_time"]
+    before = series.record(lo - 1)["date_created"]
     assert parsedate_to_datetime(before).date() == date(2026, 11, 4)
 
 
 def test_it_spreads_calls_over_the_last_30_days_newest_first():
     world = SandboxWorld(SandboxConfig(today=TODAY, calls=3000))
     calls = world.records("calls")
-    starts = [parsedate_to_datetime(c["start_time"]) for c in calls]
+    starts = [parsedate_to_datetime(c["start_time"]) for c in calls if c["start_time"]]
     assert starts == sorted(starts, reverse=True)
     assert starts[0].date() == TODAY and starts[-1].date() == date(2026, 10, 22)
     assert sum(len(world.records("calls", sid)) for sid, _, _ in SUBACCOUNTS) + len(calls) == 3000
@@ -52,8 +52,9 @@ def test_it_generates_parent_and_child_legs_and_every_status():
     for child in children:
         parent = by_sid[child["parent_call_sid"]]
         assert parent["direction"] == "inbound" and parent["parent_call_sid"] is None
-        assert parsedate_to_datetime(parent["start_time"]) <= \
-            parsedate_to_datetime(child["start_time"])
+        if child["start_time"]:
+            assert parsedate_to_datetime(parent["start_time"]) <= \
+                parsedate_to_datetime(child["start_time"])
     assert {c["direction"] for c in calls} == {"inbound", "outbound-api", "outbound-dial"}
     assert set(Counter(c["status"] for c in calls)) == {
         "queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
@@ -63,7 +64,7 @@ def test_it_generates_parent_and_child_legs_and_every_status():
 def test_it_uses_twilio_value_formats():
     world = SandboxWorld(SandboxConfig(today=TODAY, calls=3000))
     calls = all_calls(world)
-    assert all(RFC2822.match(c["start_time"]) for c in calls)
+    assert all(RFC2822.match(c["start_time"]) for c in calls if c["start_time"])
     assert all(c["duration"] is None or c["duration"].isdigit() for c in calls)
     prices = [c["price"] for c in calls]
     assert None in prices
@@ -92,3 +93,30 @@ def test_it_parses_the_management_command_options():
     assert (config.calls, config.latency_ms, config.max_in_flight_per_account) == (1000, 20, 4)
     assert (config.rate_429, config.rate_5xx) == (0.1, 0.05)
     assert options["host"] == "127.0.0.1"
+
+
+def test_it_leaves_calls_never_dialled_and_messages_never_sent_undated():
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=20_000, messages=20_000))
+    calls = all_calls(world)
+    undated = [c for c in calls if c["start_time"] is None]
+    assert {c["status"] for c in undated} == {"queued", "ringing", "canceled"}
+    assert all(c["end_time"] is None for c in undated)
+    assert all(c["start_time"] for c in calls if c["status"] not in ("queued", "ringing",
+                                                                       "canceled"))
+    messages = [m for sid in world.messages for m in world.records("messages", sid)]
+    unsent = [m for m in messages if m["date_sent"] is None]
+    assert {m["status"] for m in unsent} == {"queued", "scheduled", "failed"}
+
+
+def test_it_dates_nothing_after_the_moment_it_was_built():
+    now = int(datetime(2026, 11, 20, 20, 20, tzinfo=UTC).timestamp())
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=20_000, messages=5000, now=now))
+    latest = datetime.fromtimestamp(now, UTC)
+    for report in ("calls", "messages", "conferences", "notifications"):
+        for sid in world.calls:
+            for row in world.records(report, sid):
+                for key, value in row.items():
+                    if key.startswith(("date_", "start_", "end_", "message_d")) and value:
+                        assert parsedate_to_datetime(value) <= latest, (report, key, value)
+    alerts = [a for sid in world.alerts for a in world.records("alerts", sid)]
+    assert max(a["date_generated"] for a in alerts) <= "2026-11-20T20:20:00Z"

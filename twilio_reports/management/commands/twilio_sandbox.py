@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from twilio_reports.sandbox import (
+    DATE_UPPER_READINGS,
     MAIN_ACCOUNT_SID,
     MAIN_AUTH_TOKEN,
     SUBACCOUNTS,
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--max-in-flight", type=int, default=None)
         parser.add_argument("--rate-429", type=float, default=0.0)
         parser.add_argument("--rate-5xx", type=float, default=0.0)
+        parser.add_argument("--date-upper", choices=DATE_UPPER_READINGS, default="before",
+                            help="how a date-only upper bound (StartTime<=D) is read: "
+                                 "before D (Twilio's documented reading, default), up to D "
+                                 "00:00:00 (midnight), or the whole of D (whole-day)")
         parser.add_argument("--processes", type=int, default=1,
                             help="serve from N forked processes sharing the port (default 1);"
                                  " knob changes then reach one process only")
@@ -45,7 +50,8 @@ class Command(BaseCommand):
                              messages=options["messages"], alerts=options["alerts"],
                              latency_ms=options["latency_ms"],
                              max_in_flight_per_account=options["max_in_flight"],
-                             rate_429=options["rate_429"], rate_5xx=options["rate_5xx"])
+                             rate_429=options["rate_429"], rate_5xx=options["rate_5xx"],
+                             date_upper=options["date_upper"])
 
     def announce(self, url: str, processes: int = 1) -> None:
         out = self.stdout
