@@ -148,7 +148,11 @@ def sdk(config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 def floor(config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Ten threads, one UTC day per slice, each slice following its next_page_uri."""
+    """Ten threads, one UTC day per slice, each slice following its next_page_uri.
+
+    The floor is told how the server reads a date-only upper bound (config["date_upper"])
+    and sends the one query per day that is exact for it: the least any client can ask."""
+    whole_day = config.get("date_upper") == "whole-day"
     base = config["url"]
     today = date.fromisoformat(config["today"])
     first, _ = window(today)
@@ -170,8 +174,9 @@ def floor(config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 except queue.Empty:
                     return
                 url: str | None = base + CALLS_PATH
+                upper = day if whole_day else day + timedelta(days=1)
                 params: dict[str, str] | None = {
-                    "StartTime>": day.isoformat(), "StartTime<": day.isoformat(),
+                    "StartTime>": day.isoformat(), "StartTime<": upper.isoformat(),
                     "PageSize": str(PAGE_SIZE)}
                 while url:
                     response = http.get(url, params=params)

@@ -55,6 +55,16 @@ def pull_rows(r: Result) -> list[Row]:
     ok = r["verify"]["ok"]
     rows.append(Row("pull", "same sids in all three (each once)", "yes" if ok else "NO",
                     "identical", _check(ok)))
+    for reading, extra in (r.get("extra_requests") or {}).items():
+        rows.append(Row("pull", f"extra requests vs the floor's pages, `<=D` read {reading}",
+                        f"{extra:+.1%}", "<= 10%", _check(extra <= 0.10)))
+    for reading, sub in (r.get("readings") or {}).items():
+        ratio = sub["ours_vs_floor_time"]
+        rows.append(Row("pull", f"ours / floor wall time, `<=D` read {reading}",
+                        f"{ratio:.2f}x", "<= 1.5x", _check(ratio <= 1.5)))
+        same = sub["verify"]["ok"]
+        rows.append(Row("pull", f"same sids as the floor, `<=D` read {reading}",
+                        "yes" if same else "NO", "identical", _check(same)))
     return rows
 
 

@@ -54,11 +54,15 @@ def processes() -> int:
 
 @contextmanager
 def sandbox(calls: int, *, latency_ms: float = LATENCY_MS,
-            max_in_flight: int = MAX_IN_FLIGHT) -> Iterator[Sandbox]:
-    """A sandbox holding `calls` calls across its accounts (the main account holds half)."""
+            max_in_flight: int = MAX_IN_FLIGHT, date_upper: str = "before") -> Iterator[Sandbox]:
+    """A sandbox holding `calls` calls across its accounts (the main account holds half).
+
+    `date_upper`: how it reads a date-only `StartTime<=D` (before D, Twilio's documented
+    reading, or the whole of D); the pull must be right and cheap under both."""
     port = _free_port()
     cmd = [*launcher(), "--port", str(port), "--calls", str(calls),
-           "--latency-ms", str(latency_ms), "--max-in-flight", str(max_in_flight)]
+           "--latency-ms", str(latency_ms), "--max-in-flight", str(max_in_flight),
+           "--date-upper", date_upper]
     if processes() > 1:
         cmd += ["--processes", str(processes())]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -430,7 +430,8 @@ def test_it_never_redirects_off_site_after_login(world, security_figures, target
 
 # --- CSV formula injection at the download views ------------------------------------------------
 
-FORMULAS = ("=1+2", "+1-555", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", '=HYPERLINK("http://x")')
+FORMULAS = ("=1+2", "+1-555", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", '=HYPERLINK("http://x")',
+            "+cmd|' /C calc'!A0")
 
 
 def test_it_neutralises_formulas_in_downloaded_csv(world):

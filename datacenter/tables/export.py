@@ -20,8 +20,13 @@ import pyarrow.csv as pacsv
 
 from ._store import Version, open_version
 
-# A spreadsheet treats a cell starting with these as a formula (CSV injection, OWASP).
-_FORMULA_START = pa.array(["=", "+", "-", "@", "\t", "\r"])
+# A spreadsheet evaluates a cell starting with one of these (CSV injection, OWASP)...
+_FORMULA_START = pa.array(["=", "@", "\t", "\r"])
+# ...and one starting with + or - unless the whole cell is a plain number, which it reads
+# as that number: E.164 numbers (+15551230001) and negative prices (-0.00850) export as
+# stored, while `+1-555` or `-2+3` (formulas) are neutralised.
+_SIGNED = pa.array(["+", "-"])
+_PLAIN_NUMBER = r"^[+-](\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _WRITE = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 _WORKERS = max(2, os.cpu_count() or 2)
 _AHEAD = 2 * _WORKERS  # row groups converted ahead of the consumer
@@ -29,7 +34,9 @@ _AHEAD = 2 * _WORKERS  # row groups converted ahead of the consumer
 
 def _neutralise(text: pa.Array) -> pa.Array:
     first = pc.utf8_slice_codeunits(text, 0, 1)
-    risky = pc.fill_null(pc.is_in(first, value_set=_FORMULA_START), False)
+    signed = pc.and_not(pc.is_in(first, value_set=_SIGNED),
+                        pc.match_substring_regex(text, _PLAIN_NUMBER))
+    risky = pc.fill_null(pc.or_(pc.is_in(first, value_set=_FORMULA_START), signed), False)
     if not pc.any(risky).as_py():
         return text
     return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)

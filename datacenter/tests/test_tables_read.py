@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -168,7 +169,8 @@ def test_it_exports_csv_equal_to_the_rows_with_formulas_neutralised(
     assert len(parsed) == 151
     for row, r in zip(parsed[1:], data, strict=True):
         name = r["name"] or ""
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        plain_number = re.fullmatch(r"[+-]\d+", name)
+        if name[:1] in ("=", "+", "-", "@", "\t", "\r") and not plain_number:
             name = "'" + name
         created = r["created"].isoformat().replace("+00:00", "Z")
         expected = [
