@@ -80,3 +80,15 @@ def test_it_writes_parquet(sandbox, tmp_path):
                  *_base(sandbox))
     table = pq.read_table(out)
     assert table.num_rows > 0 and set(table.column("category").to_pylist()) == {"calls"}
+
+
+def test_it_warns_when_twilio_returns_no_rows(sandbox, tmp_path, capsys):
+    out = tmp_path / "calls.csv"
+    day = sandbox.world.today - timedelta(days=3)
+    call_command("twilio_report", "calls", "--account-sid", MAIN_ACCOUNT_SID, "--auth-token",
+                 MAIN_AUTH_TOKEN, "--start", day.isoformat(), "--end", day.isoformat(),
+                 "--from", "+15550009999", "--out", str(out), *_base(sandbox))
+    err = capsys.readouterr().err
+    assert f"warning: Twilio returned no rows for Calls · From +15550009999 · {day:%b} " \
+           f"{day.day}, {day.year} · UTC." in err
+    assert "0 rows" in err

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from twilio_reports.dates import today_in, zone
 from twilio_reports.definitions import REPORTS
+from twilio_reports.describe import nothing_returned
 from twilio_reports.hosts import REGIONS
 from twilio_reports.service import Credentials, PullRequest, PullStats, TwilioError, pull_batches
 
@@ -83,6 +84,8 @@ class Command(BaseCommand):
             if out_path != "-":
                 stream.close()
         self.stderr.write("")
+        if stats.rows == 0:
+            stats.warn(nothing_returned(request))
         for warning in stats.warnings:
             self.stderr.write(f"warning: {warning}")
         self.stderr.write(f"{stats.rows} rows in {stats.pages} pages "
