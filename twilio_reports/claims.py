@@ -1,14 +1,15 @@
-"""Day pairs: one request can serve two days when the server reads `X<=D` as the whole day.
+"""Slice pairs: one request can serve one more day when the server reads `X<=D` as that day.
 
 Twilio documents a date-only upper bound as *before* that day ("started before this date",
 "at or before midnight") and the real API was seen to read it so: `StartTime>=D&
 StartTime<=D` is empty. So every one-day slice asks `X>=D&X<=D+1`. A server that reads
 `<=D+1` as the whole of D+1 then answers with two days, and a naive pull would fetch every
-day twice. Slices are paired (lead = day D, tail = day D+1): leads run first; when a lead's
-rows show day D+1 beyond its first instant (proof that this server includes the whole
-bound day) the lead claims the tail's day and the tail never runs. Otherwise the tail runs
-and owns its day. Whoever owns a day is decided once, under a lock, so no row is kept
-twice and none is lost whatever the reading or the order the server lists rows in.
+day twice. Slices are paired (a lead ending with day D, its tail starting with day D+1):
+leads run first; when a lead's rows show day D+1 beyond its first instant (proof that this
+server includes the whole bound day) the lead claims that day and the tail starts a day
+later (a one-day tail never runs). Otherwise the tail runs and owns its first day. Who
+owns a day is decided once, under a lock, so no row is kept twice and none is lost
+whatever the reading or the order the server lists rows in.
 Rows at exactly D+1 00:00:00 (which the "at or before midnight" reading also returns) are
 held back by the lead until ownership is decided.
 """

@@ -153,15 +153,25 @@ class PullStats:
     retries: int = 0
     warnings: list[str] = field(default_factory=list)
     requests: int = 0
+    # Accounts of the pull, and those whose every slice has ended (progress on 1,000
+    # subaccounts reads "120 of 1,001 accounts").
+    accounts_total: int = 0
+    accounts_done: int = 0
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, *, pages: int = 0, rows: int = 0, retries: int = 0, requests: int = 0) -> None:
+    def add(self, *, pages: int = 0, rows: int = 0, retries: int = 0, requests: int = 0,
+            accounts_done: int = 0) -> None:
         with self._lock:
             self.pages += pages
             self.rows += rows
             self.retries += retries
             self.requests += requests
+            self.accounts_done += accounts_done
+
+    def set_accounts(self, *, total: int) -> None:
+        with self._lock:
+            self.accounts_total = total
 
     def warn(self, message: str) -> None:
         with self._lock:
@@ -284,7 +294,9 @@ class TwilioClient:
             retry_after: str | None = None
             problem: TwilioError
             try:
-                with self._semaphore(account):
+                # Twilio caps requests in flight per authenticating account: a main
+                # account reading its subaccounts' lists spends its own budget.
+                with self._semaphore((auth or self._auth)[0]):
                     self.stats.add(requests=1)
                     extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
                     with self._http.stream("GET", url, params=params, **extra) as response:

@@ -13,8 +13,10 @@ import queue
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -28,12 +30,33 @@ from twilio_reports.convert import TypedPage, page_to_batch
 from twilio_reports.credentials import Credentials
 from twilio_reports.dates import iso_utc
 from twilio_reports.definitions import ReportDef
-from twilio_reports.plan import Plan, Slice, epoch_us
+from twilio_reports.plan import (
+    PROBE_KEEPS_PAGING,
+    Plan,
+    Slice,
+    after_claim,
+    epoch_us,
+    split_probe,
+)
+
+_DAY_US = 86_400_000_000
 
 # Twilio's 400 for an alerts query matching more than 10,000 results.
 ALERTS_TOO_MANY = re.compile(r"too many results|10,?000", re.IGNORECASE)
 
-_DONE = object()
+@dataclass(frozen=True)
+class _Done:
+    """A slice ended (its rows were all sent before this)."""
+
+    account: str
+
+
+@dataclass(frozen=True)
+class _More:
+    """A slice was replaced by `count` new ones (a busy account's probe)."""
+
+    account: str
+    count: int
 
 
 def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
@@ -51,11 +74,17 @@ def _link(page: TypedPage) -> str | None:
 
 
 def _run_slice(sl: Slice, rdef: ReportDef, credentials: Credentials, client: TwilioClient,
-               q: queue.Queue[Any], stop: threading.Event) -> None:
+               q: queue.Queue[Any], stop: threading.Event) -> list[Slice]:
+    """Fetch one slice; returns the slices that replace it when a probe found a busy account."""
     if sl.tail_of is not None and not _tail_may_run(sl.tail_of, stop):
-        return  # the lead's request brought this day already
+        # The lead's request brought this slice's first day already.
+        assert rdef.date_filter is not None
+        rest = after_claim(sl, rdef.date_filter.after)
+        if rest is None:
+            return []
+        sl = rest
     try:
-        _page_through(sl, rdef, credentials, client, q, stop)
+        return _page_through(sl, rdef, credentials, client, q, stop)
     finally:
         if sl.lead_of is not None:
             sl.lead_of.lead_started.set()
@@ -69,7 +98,7 @@ def _tail_may_run(claim: DayClaim, stop: threading.Event) -> bool:
 
 
 def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: TwilioClient,
-                  q: queue.Queue[Any], stop: threading.Event) -> None:
+                  q: queue.Queue[Any], stop: threading.Event) -> list[Slice]:
     base = credentials.base_for(rdef.host)
     seen: set[str] = set()
     parse = partial(page_to_batch, rdef=rdef)
@@ -87,6 +116,11 @@ def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: 
                 for page in client.iter_parsed(base, sl.path, {**params, **variant},
                                                parse=parse, link=_link,
                                                account=sl.account_sid, auth=sl.auth):
+                    if sl.probe and page.next_link:
+                        rows_per_day = _density(page.batch, rdef, sl)
+                        if rows_per_day * _days(sl) > PROBE_KEEPS_PAGING * client.config.page_size:
+                            return split_probe(sl, rdef, rows_per_day, client.config.page_size)
+                    sl = replace(sl, probe=False)  # decided: keep paging this request
                     batch = _unseen(page.batch, seen)
                     for out in _kept(batch, rdef, keep, sl.lead_of):
                         _put(q, out, stop)
@@ -94,7 +128,7 @@ def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: 
                         sl.lead_of.lead_started.set()
         except TwilioError as exc:
             if exc.status == 404 and not sl.is_main:
-                return  # a subaccount without this resource (e.g. no usage): no rows
+                return []  # a subaccount without this resource (e.g. no usage): no rows
             if (span is not None and exc.status == 400 and ALERTS_TOO_MANY.search(exc.message)
                     and span[1] - span[0] > timedelta(seconds=2)):
                 # Too many alerts in one query: halve the window. Rows of the half already
@@ -104,6 +138,24 @@ def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: 
                 spans.extend([(mid, span[1]), (span[0], mid)])
                 continue
             raise
+    return []
+
+
+def _days(sl: Slice) -> float:
+    assert sl.keep is not None
+    return (sl.keep[1] - sl.keep[0]) / _DAY_US
+
+
+def _density(batch: pa.RecordBatch, rdef: ReportDef, sl: Slice) -> float:
+    """Rows per day, judged from a full first page: its rows span some part of the window.
+    Wrong guesses cost requests, never rows (slices' keep ranges decide what is kept)."""
+    df = rdef.date_filter
+    assert df is not None
+    us = pc.drop_null(pc.cast(batch.column(df.row_field), pa.int64()))
+    if len(us) < 2:
+        return float("inf")  # nothing to judge by: assume busy
+    spread = max(pc.max(us).as_py() - pc.min(us).as_py(), 1)
+    return len(us) * _DAY_US / spread
 
 
 def _kept(batch: pa.RecordBatch, rdef: ReportDef, keep: tuple[int, int] | None,
@@ -215,23 +267,33 @@ def fetch_plan(plan: Plan, credentials: Credentials, client: TwilioClient,
         return
     q: queue.Queue[Any] = queue.Queue(maxsize=max(2, config.queue_pages))
     accounts = len({s.account_sid for s in plan.slices})
-    workers = max(1, min(len(plan.slices), config.max_workers, config.max_in_flight * accounts))
+    # Probes may turn into many slices: size the pool for what they can become.
+    planned = config.max_workers if any(s.probe for s in plan.slices) else len(plan.slices)
+    workers = max(1, min(planned, config.max_workers, config.max_in_flight * accounts))
 
     errors: list[BaseException] = []
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-pull")
 
     def work(sl: Slice) -> None:
         try:
             if stop.is_set():
                 return
-            _run_slice(sl, rdef, credentials, client, q, stop)
-            _put(q, _DONE, stop)
+            more = _run_slice(sl, rdef, credentials, client, q, stop)
+            if more:  # counted by the consumer before this slice's end
+                _put(q, _More(sl.account_sid, len(more)), stop)
+                for follow in more:
+                    pool.submit(work, follow)
+            _put(q, _Done(sl.account_sid), stop)
         except _Cancelled:
             return
         except BaseException as exc:  # handed to the consumer, which re-raises it
             errors.append(exc)
             stop.set()
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-pull")
+    # Slices still to finish, per account: progress shows accounts done / total.
+    open_slices = Counter(s.account_sid for s in plan.slices)
+    stats.set_accounts(total=len(open_slices))
     try:
         for sl in plan.slices:
             pool.submit(work, sl)
@@ -247,8 +309,15 @@ def fetch_plan(plan: Plan, credentials: Credentials, client: TwilioClient,
                 if stop.is_set():
                     raise _Cancelled()
                 continue
-            if item is _DONE:
+            if isinstance(item, _More):
+                remaining += item.count
+                open_slices[item.account] += item.count
+                continue
+            if isinstance(item, _Done):
                 remaining -= 1
+                open_slices[item.account] -= 1
+                if not open_slices[item.account]:
+                    stats.add(accounts_done=1)
                 continue
             yield from emit(batcher.add(item))
             report()

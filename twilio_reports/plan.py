@@ -24,6 +24,12 @@ from twilio_reports.definitions import (
 )
 
 _DAY_US = 86_400_000_000
+# Many accounts (up to 1,000 subaccounts): each account is first asked for its whole window
+# in one request, since most fit in one page. Only an account whose first page shows many
+# more pages is cut into slices, of about PAGES_PER_SLICE pages each (a slice costs one
+# partial page, so about 10% at most); up to PROBE_KEEPS_PAGING pages it just keeps paging.
+PROBE_KEEPS_PAGING = 10
+PAGES_PER_SLICE = 10
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,9 @@ class Slice:
     # when its lead did not.
     lead_of: DayClaim | None = field(default=None, repr=False, compare=False)
     tail_of: DayClaim | None = field(default=None, repr=False, compare=False)
+    # One request for the account's whole window, split after its first page when the
+    # account turns out busy (fetch.py, split_probe).
+    probe: bool = False
 
 
 @dataclass
@@ -114,8 +123,15 @@ def _window_utc(request: PullRequest) -> tuple[datetime, datetime] | None:
     return day_bounds_utc(request.window[0], request.window[1], request.tz)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def epoch_us(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+    return int((moment - _EPOCH) / timedelta(microseconds=1))
+
+
+def from_epoch_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 def _clamp_age(rdef: ReportDef, span: tuple[datetime, datetime], stats: PullStats,
@@ -191,6 +207,11 @@ def plan_pull(request: PullRequest, credentials: Credentials, client: TwilioClie
             keep = ((first - epoch).days, (last - epoch).days)
             slices.append(Slice(sid, path, base_params, keep=keep, is_main=is_main))
             continue
+        if df.style == "day" and len(accounts) > 1 and slice_days is not None:
+            probe = _day_slices([span], df.after, df.before, sid, path, base_params,
+                                variants=variants, is_main=is_main, auth=auth)
+            slices.extend(replace(sl, probe=True) for sl in probe)
+            continue
         cuts = _time_slices(span, df.style, slice_days)
         if df.style == "day":
             slices.extend(_day_slices(cuts, df.after, df.before, sid, path, base_params,
@@ -213,8 +234,8 @@ def _day_slices(cuts: list[tuple[datetime, datetime]], after: str, before: str, 
 
     Never the same day on both sides: Twilio reads a date-only `X<=D` as before D. Rows
     are kept only inside each slice's own [lo, hi), so a server that includes the bound day
-    gives the same rows; one-day slices are paired so that such a server is not asked for
-    every day twice (claims.py).
+    gives the same rows; slices are paired so that such a server is not asked for the day
+    between them twice (claims.py).
     """
     out: list[Slice] = []
     for lo, hi in cuts:
@@ -225,11 +246,35 @@ def _day_slices(cuts: list[tuple[datetime, datetime]], after: str, before: str, 
     for i in range(0, len(out) - 1, 2):
         lead, tail = out[i], out[i + 1]
         assert lead.keep is not None and tail.keep is not None
-        if tail.keep[1] - tail.keep[0] > _DAY_US:
-            continue  # a lead's request covers one extra day only
-        claim = DayClaim(*tail.keep)
+        # The lead's request reaches into the tail's first UTC day only.
+        claim = DayClaim(tail.keep[0], min(tail.keep[1], tail.keep[0] + _DAY_US))
         out[i] = replace(lead, lead_of=claim)
         out[i + 1] = replace(tail, tail_of=claim)
+    return out
+
+
+def after_claim(tail: Slice, after: str) -> Slice | None:
+    """The tail of a pair once its lead took the tail's first day: the rest, or None."""
+    claim = tail.tail_of
+    assert claim is not None and tail.keep is not None
+    if claim.hi >= tail.keep[1]:
+        return None
+    day = from_epoch_us(claim.hi).date()
+    return replace(tail, params={**tail.params, after: day.isoformat()},
+                   keep=(claim.hi, tail.keep[1]), tail_of=None)
+
+
+def split_probe(sl: Slice, rdef: ReportDef, rows_per_day: float, page_size: int
+                ) -> list[Slice]:
+    """A busy account's window cut into slices of about PAGES_PER_SLICE pages each."""
+    df = rdef.date_filter
+    assert df is not None and sl.keep is not None
+    days = max(1, int(PAGES_PER_SLICE * page_size / max(rows_per_day, 1.0)))
+    span = (from_epoch_us(sl.keep[0]), from_epoch_us(sl.keep[1]))
+    base = {k: v for k, v in sl.params.items() if k not in (df.after, df.before)}
+    out = _day_slices(_time_slices(span, "day", days), df.after, df.before, sl.account_sid,
+                      sl.path, base, variants=sl.variants, is_main=sl.is_main, auth=sl.auth)
+    out.sort(key=lambda s: s.tail_of is not None)
     return out
 
 

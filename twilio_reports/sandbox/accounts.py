@@ -7,6 +7,7 @@ engineers' tests can hard-code them. They only ever unlock this sandbox.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hashlib import blake2b
 
 MAIN_ACCOUNT_SID = "ACae0d0ffa55d14ba1f5394fd0772de1bb"
 MAIN_AUTH_TOKEN = "9f0c4d86f324bac15104948c5eefb53b"  # noqa: S105 - sandbox-only demo value
@@ -37,6 +38,8 @@ class Account:
     traffic_share: float  # share of the configured calls/messages/alerts volume
     created_days_ago: int
     phone_numbers: tuple[str, ...]
+    # Crowd subaccounts (see crowd()) have a fixed daily volume instead of a share.
+    calls_per_day: int = 0
 
     @property
     def is_main(self) -> bool:
@@ -55,8 +58,26 @@ MAIN = ACCOUNTS[0]
 
 
 def split_volume(total: int, accounts: tuple[Account, ...] = ACCOUNTS) -> dict[str, int]:
-    """Share `total` items among accounts; the main account takes the rounding rest so the
-    sum is exactly `total`."""
-    counts = {a.sid: int(total * a.traffic_share) for a in accounts if not a.is_main}
+    """Share `total` items among the fixed accounts; the main account takes the rounding
+    rest so the sum is exactly `total`. Crowd accounts get nothing from it."""
+    counts = {a.sid: int(total * a.traffic_share) for a in accounts
+              if not a.is_main and not a.calls_per_day}
     counts[MAIN.sid] = total - sum(counts.values())
     return counts
+
+
+QUIET_CALLS_PER_DAY, BUSY_CALLS_PER_DAY = 3, 500
+
+
+def crowd(seed: int, n: int, busy_every: int = 100) -> tuple[Account, ...]:
+    """`n` more subaccounts, as a real account with up to 1,000 of them has: most make a
+    few calls a day, every `busy_every`-th one makes hundreds. SIDs and tokens come from the
+    seed; names are "Crowd 0001"... (a knob for benchmarks: --subaccounts N)."""
+    out = []
+    for i in range(1, n + 1):
+        digest = blake2b(f"{seed}:crowd:{i}".encode(), digest_size=32).hexdigest()
+        busy = busy_every > 0 and i % busy_every == 0
+        out.append(Account(3 + i, "AC" + digest[:32], digest[32:], f"Crowd {i:04d}", "USD",
+                           0.0, 100 + i % 300, (f"+1650555{i:04d}",),
+                           calls_per_day=BUSY_CALLS_PER_DAY if busy else QUIET_CALLS_PER_DAY))
+    return tuple(out)

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import query
-from .accounts import ACCOUNTS_BY_SID, MAIN, MAIN_API_KEY_SECRET, MAIN_API_KEY_SID, Account
+from .accounts import MAIN, MAIN_API_KEY_SECRET, MAIN_API_KEY_SID, Account
 from .config import SandboxConfig
 from .envelopes import envelope_2010, envelope_monitor
 from .errors import (
@@ -139,7 +139,7 @@ class SandboxApp:
             return None
         if user == MAIN_API_KEY_SID:
             return MAIN if hmac.compare_digest(secret, MAIN_API_KEY_SECRET) else None
-        acct = ACCOUNTS_BY_SID.get(user)
+        acct = self.world.by_sid.get(user)
         if acct is not None and hmac.compare_digest(secret, acct.auth_token):
             return acct
         return None

@@ -38,6 +38,10 @@ class SandboxConfig:
     alerts: int = 300  # raise above ~20,000 to hit the 10,000-result cap on the main account
     conferences: int | None = None  # None = calls // 25
     notifications: int | None = None  # None = calls // 20
+    # Extra subaccounts beyond the fixed three (accounts.crowd): a few calls a day each,
+    # every `busy_every`-th one busy. Their volumes add to `calls` and `messages`.
+    subaccounts: int = 0
+    busy_every: int = 100
     latency_ms: float = 0
     max_in_flight_per_account: int | None = None
     rate_429: float = 0.0

@@ -30,7 +30,6 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import unquote
 
-from .accounts import ACCOUNTS
 from .app import SandboxApp, make_app
 from .config import SandboxConfig
 from .faults import SharedInFlight
@@ -251,8 +250,10 @@ def serve_processes(config: SandboxConfig | None = None, host: str = "127.0.0.1"
     """
     if processes < 1:
         raise ValueError("processes must be >= 1")
-    app = SandboxApp(config or SandboxConfig(),
-                     in_flight=SharedInFlight(a.sid for a in ACCOUNTS))
+    config = config or SandboxConfig()
+    world = SandboxWorld(config)
+    app = SandboxApp(config, world,
+                     in_flight=SharedInFlight(a.sid for a in world.accounts))
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # threads and children inherit
     httpd = _Server((host, port), app)
     # Every process polls the one socket; the losers of a race for a new connection must

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .accounts import ACCOUNTS, ACCOUNTS_BY_SID, MAIN, Account, split_volume
+from .accounts import ACCOUNTS, MAIN, Account, crowd, split_volume
 from .calls import CallSeries
 from .conferences import ConferenceSeries
 from .config import SandboxConfig
@@ -64,7 +64,16 @@ class SandboxWorld:
                               else config.calls // 25)
         n_notif = split_volume(config.notifications if config.notifications is not None
                                else config.calls // 20)
-        for acct in ACCOUNTS:
+        self.accounts: tuple[Account, ...] = ACCOUNTS + crowd(config.seed, config.subaccounts,
+                                                              config.busy_every)
+        self.by_sid: dict[str, Account] = {a.sid: a for a in self.accounts}
+        for acct in self.accounts[len(ACCOUNTS):]:
+            n_calls[acct.sid] = acct.calls_per_day * WINDOW_DAYS
+            n_messages[acct.sid] = n_calls[acct.sid] // 2
+            n_alerts[acct.sid] = 0
+            n_conf[acct.sid] = n_calls[acct.sid] // 25
+            n_notif[acct.sid] = n_calls[acct.sid] // 20
+        for acct in self.accounts:
             calls = CallSeries(acct, n=n_calls[acct.sid], **window)
             self.calls[acct.sid] = calls
             near = _nearest_call(calls)
@@ -83,13 +92,13 @@ class SandboxWorld:
 
     def account(self, sid: str) -> Account:
         try:
-            return ACCOUNTS_BY_SID[sid]
+            return self.by_sid[sid]
         except KeyError:
             raise UnknownAccount(sid) from None
 
     def visible_accounts(self, viewer: Account) -> tuple[Account, ...]:
         """The main account sees itself and its subaccounts; a subaccount only itself."""
-        return ACCOUNTS if viewer.is_main else (viewer,)
+        return self.accounts if viewer.is_main else (viewer,)
 
     def account_record(self, acct: Account) -> dict[str, Any]:
         created = self.today_start - acct.created_days_ago * DAY + 36_000 + acct.index * 977
@@ -121,7 +130,7 @@ class SandboxWorld:
 
     def usage_book(self, account_sid: str) -> UsageBook:
         acct = self.account(account_sid)
-        if acct.traffic_share == 0:
+        if acct.traffic_share == 0 and not acct.calls_per_day:
             raise NoUsage(account_sid)
         with self._books_lock:  # building reads every call once: do it once
             book = self._books.get(account_sid)
@@ -142,7 +151,8 @@ class SandboxWorld:
         with self._books_lock:
             combined = self._books_combined
         if combined is None:
-            combined = combine([self.usage_book(a.sid) for a in ACCOUNTS if a.traffic_share > 0])
+            combined = combine([self.usage_book(a.sid) for a in self.accounts
+                                if a.traffic_share > 0 or a.calls_per_day])
             with self._books_lock:
                 self._books_combined = combined
         return combined

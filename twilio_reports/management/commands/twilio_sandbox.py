@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-in-flight", type=int, default=None)
         parser.add_argument("--rate-429", type=float, default=0.0)
         parser.add_argument("--rate-5xx", type=float, default=0.0)
+        parser.add_argument("--subaccounts", type=int, default=0,
+                            help="extra subaccounts beyond the fixed three (up to 1000 and "
+                                 "more): a few calls a day each, every 100th busy")
         parser.add_argument("--date-upper", choices=DATE_UPPER_READINGS, default="before",
                             help="how a date-only upper bound (StartTime<=D) is read: "
                                  "before D (Twilio's documented reading, default), up to D "
@@ -51,7 +54,8 @@ class Command(BaseCommand):
                              latency_ms=options["latency_ms"],
                              max_in_flight_per_account=options["max_in_flight"],
                              rate_429=options["rate_429"], rate_5xx=options["rate_5xx"],
-                             date_upper=options["date_upper"])
+                             date_upper=options["date_upper"],
+                             subaccounts=options["subaccounts"])
 
     def announce(self, url: str, processes: int = 1) -> None:
         out = self.stdout
