@@ -57,7 +57,7 @@ def _pull(request: PullRequest, credentials: Credentials, *, config: PullConfig,
         raise TwilioError(f"Unknown report {request.report!r}")
     stop = threading.Event()
     client = TwilioClient(credentials.auth, label=rdef.label, config=config, stats=stats,
-                          stop=stop)
+                          stop=stop, budget_key=credentials.account_sid)
     try:
         plan = plan_pull(request, credentials, client, stats, slice_days=slice_days)
         yield from fetch_plan(plan, credentials, client, config, stats, stop, on_progress,
@@ -73,7 +73,8 @@ def check_credentials(credentials: Credentials, *, config: PullConfig | None = N
     """The account's friendly name, or TwilioError with Twilio's reason in plain words."""
     config = config or PullConfig.from_settings()
     stats = PullStats()
-    with TwilioClient(credentials.auth, label="Credentials", config=config, stats=stats) as client:
+    with TwilioClient(credentials.auth, label="Credentials", config=config, stats=stats,
+                      budget_key=credentials.account_sid) as client:
         body = client.get_json(
             f"{credentials.api_base.rstrip('/')}/2010-04-01/Accounts/{credentials.account_sid}.json",
             account=credentials.account_sid,

@@ -84,6 +84,10 @@ class Faults:
         self._lock = threading.Lock()
         self._rng = random.Random(config.seed)
         self._in_flight: InFlight = in_flight or LocalInFlight()
+        # What clients did to the cap (this process): the most requests in flight seen per
+        # account, and how many were refused with 429 for exceeding it.
+        self.peak: dict[str, int] = defaultdict(int)
+        self.over_cap = 0
 
     def reseed(self) -> None:
         with self._lock:
@@ -91,7 +95,19 @@ class Faults:
 
     def acquire(self, account_sid: str) -> bool:
         """Count a request in flight for the account; False if that exceeds the cap."""
-        return self._in_flight.acquire(account_sid, self.config.max_in_flight_per_account)
+        if not self._in_flight.acquire(account_sid, self.config.max_in_flight_per_account):
+            with self._lock:
+                self.over_cap += 1
+            return False
+        now = self._in_flight.count(account_sid)
+        with self._lock:
+            self.peak[account_sid] = max(self.peak[account_sid], now)
+        return True
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.peak.clear()
+            self.over_cap = 0
 
     def release(self, account_sid: str) -> None:
         self._in_flight.release(account_sid)
