@@ -123,10 +123,18 @@ class SandboxApp:
             if viewer is None:
                 raise unauthorized()
             params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            self._sync_settled()
             return self._route(route[0], route[1], viewer, params, environ, path)
         finally:
             if held and viewer is not None:
                 self.faults.release(viewer.sid)
+
+    def _sync_settled(self) -> None:
+        """The `settled` knob, applied to the world (and its cached usage) when it changed."""
+        if self.world.settled != self.config.settled:
+            with self._usage_lock:
+                self.world.settle(self.config.settled)
+                self._usage_cache.clear()
 
     # Auth ---------------------------------------------------------------------------
 

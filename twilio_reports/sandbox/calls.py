@@ -78,7 +78,7 @@ class CallSeries(Series):
         ts = self.ts_from(j, d)
         numbers = self._numbers
         customer = self._pool[u16(d, 22) % POOL_SIZE]
-        recent = ts >= self.window_end - RECENT
+        recent = not self.settled and ts >= self.window_end - RECENT
         parent: int | None = None
         child_core: CallCore | None = None
         if self._is_child(j, d):

@@ -33,7 +33,7 @@ class ConferenceSeries(Series):
         ts = self.ts_from(j, d)
         if j < 2:  # the two newest are always live, so the no-Status default is never empty
             status = "in-progress"
-        elif ts >= self.window_end - LIVE_WINDOW:
+        elif not self.settled and ts >= self.window_end - LIVE_WINDOW:
             status = "in-progress" if d[20] < 200 else "init"
         else:
             status = pick((("completed", 216), ("in-progress", 28), ("init", 12)), d[20])

@@ -19,6 +19,7 @@ FAULT_KNOBS: tuple[str, ...] = (
     "truncate_rate",
     "reset_rate",
     "date_upper",
+    "settled",
 )
 
 # How a date-only upper bound (`StartTime<=2026-11-11`) is read. Twilio's API description
@@ -52,6 +53,9 @@ class SandboxConfig:
     truncate_rate: float = 0.0
     reset_rate: float = 0.0
     date_upper: str = "before"
+    # True: the newest records have settled (SandboxWorld.settle); flip it to make records
+    # change after a client read them.
+    settled: bool = False
     # The instant the data ends (epoch seconds); None = the moment the world is built, so
     # nothing is dated in the future. Fixed once per world so forked processes agree.
     now: int | None = None
@@ -67,7 +71,10 @@ class SandboxConfig:
             if name not in FAULT_KNOBS:
                 allowed = ", ".join(FAULT_KNOBS)
                 raise ValueError(f"{name!r} is not a fault knob (allowed: {allowed})")
-            if name == "date_upper":
+            if name == "settled":
+                if not isinstance(value, bool):
+                    raise ValueError("settled must be true or false")
+            elif name == "date_upper":
                 if value not in DATE_UPPER_READINGS:
                     raise ValueError(f"date_upper must be one of {', '.join(DATE_UPPER_READINGS)}")
             elif value is None:

@@ -72,7 +72,8 @@ class MessageSeries(Series):
         direction = pick((("inbound", 100), ("outbound-api", 140), ("outbound-reply", 16)),
                          d[20])
         status = "received" if direction == "inbound" else pick(OUTBOUND_STATUSES, d[21])
-        if direction == "outbound-api" and ts >= self.window_end - 3600 and d[30] < 64:
+        fresh = not self.settled and ts >= self.window_end - 3600
+        if direction == "outbound-api" and fresh and d[30] < 64:
             # Sent in the last hour through the API: some are still queued or scheduled.
             status = "queued" if d[30] < 40 else "scheduled"
         media = 1 if d[22] < 14 else 0
@@ -82,8 +83,7 @@ class MessageSeries(Series):
         from_, to = (customer, number) if direction == "inbound" else (number, customer)
         price: int | None = (RATE_MMS if media else RATE_SEGMENT * segments) \
             * self._rate_scale // 100
-        if status in ("failed", "queued", "scheduled") or ts >= self.window_end - 3600 \
-                or d[29] < 3:
+        if status in ("failed", "queued", "scheduled") or fresh or d[29] < 3:
             price = None
         return MessageCore(ts, direction, status, from_, to, segments, media, price)
 

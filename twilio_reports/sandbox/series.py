@@ -26,6 +26,10 @@ class Series(ABC):
         self.window_end = window_end  # one past the last second covered
         self._span = window_end - window_start
         self._key = f"{seed}:{kind}:{account_index}".encode()
+        # False: the newest items may still be live (ringing, queued) or unrated. True: time
+        # has passed and they settled, as Twilio's records change after they are created
+        # (SandboxWorld.settle, the `settled` knob).
+        self.settled = False
 
     def digest(self, j: int) -> bytes:
         return blake2b(j.to_bytes(8, "little"), digest_size=32, key=self._key).digest()

@@ -87,6 +87,19 @@ class SandboxWorld:
         self._books: dict[str, UsageBook] = {}
         self._books_combined: dict[str, list[Figures]] | None = None
         self._books_lock = threading.Lock()
+        self.settled = False
+
+    def settle(self, settled: bool = True) -> None:
+        """Let time pass over the newest records: live calls end and get a price, queued
+        messages are sent, conferences finish. Twilio changes records like this for hours
+        after they are created, which incremental refreshes must pick up."""
+        with self._books_lock:
+            for table in (self.calls, self.messages, self.conferences):
+                for series in table.values():
+                    series.settled = settled
+            self._books.clear()  # usage is counted from the records
+            self._books_combined = None
+            self.settled = settled
 
     # Accounts -----------------------------------------------------------------------
 

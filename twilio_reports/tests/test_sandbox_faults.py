@@ -23,7 +23,8 @@ MAIN = (MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN)
 CALLS = f"/2010-04-01/Accounts/{MAIN_ACCOUNT_SID}/Calls.json"
 HEALTHY = {"latency_ms": 0, "max_in_flight_per_account": None, "rate_429": 0.0,
            "retry_after_share": 0.5, "rate_5xx": 0.0, "stall_next": 0, "stall_seconds": 30.0,
-           "truncate_rate": 0.0, "reset_rate": 0.0, "date_upper": "before"}
+           "truncate_rate": 0.0, "reset_rate": 0.0, "date_upper": "before",
+           "settled": False}
 
 
 @pytest.fixture

@@ -120,3 +120,18 @@ def test_it_dates_nothing_after_the_moment_it_was_built():
                         assert parsedate_to_datetime(value) <= latest, (report, key, value)
     alerts = [a for sid in world.alerts for a in world.records("alerts", sid)]
     assert max(a["date_generated"] for a in alerts) <= "2026-11-20T20:20:00Z"
+
+
+def test_it_changes_the_newest_records_when_time_passes():
+    world = SandboxWorld(SandboxConfig(today=TODAY, calls=20_000, messages=20_000))
+    before = {c["sid"]: c for c in world.records("calls")}
+    texts = {m["sid"]: m for m in world.records("messages")}
+    world.settle()
+    after = {c["sid"]: c for c in world.records("calls")}
+    assert before.keys() == after.keys()
+    changed = [sid for sid in before if before[sid] != after[sid]]
+    assert changed and all(before[s]["status"] in ("queued", "ringing", "in-progress",
+                                                   "completed") for s in changed)
+    assert any(before[s]["price"] is None and after[s]["price"] for s in changed)
+    assert any(m["status"] in ("queued", "scheduled") for m in texts.values())
+    assert not any(m["status"] in ("queued", "scheduled") for m in world.records("messages"))
