@@ -61,9 +61,10 @@ INSTALLED_APPS = [
     "bootstrap",
     "csp",
     "axes",
-    "datacenter",
     "twilio_reports",
+    "datacenter",
     "scheduler",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "datacenter.middleware.UserTimezoneMiddleware",
+    "web.middleware.UserTimezoneMiddleware",
     # Last, as django-axes asks: it turns lock-outs into the "too many attempts" page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -24,8 +24,6 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from datacenter import selectors
-from datacenter.forms.details import DetailsForm
-from datacenter.forms.scheduling import SchedulingForm, zone_choices
 from datacenter.models import DataSet, Region, TwilioAccount, Version
 from datacenter.tests.base import call_rows, connector_post, write_calls
 from datacenter.tests.factories import dataset_make, sandbox_account_make, user_make
@@ -33,6 +31,8 @@ from scheduler.models import Run, Schedule
 from twilio_reports.definitions import FILTERS, REPORTS, validate_params
 from twilio_reports.hosts import REGIONS, hosts_for
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN
+from web.forms.details import DetailsForm
+from web.forms.scheduling import SchedulingForm, zone_choices
 
 pytestmark = pytest.mark.django_db
 

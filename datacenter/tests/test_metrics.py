@@ -540,7 +540,7 @@ def test_it_renders_cards_and_a_json_block_without_inline_script():
     from django.template.loader import render_to_string
 
     charts = compute_metrics("calls", calls_table().drop_columns(["price"]), "UTC")
-    html = render_to_string("datacenter/_charts.html",
+    html = render_to_string("web/_charts.html",
                             {"charts": charts, "charts_json": charts_to_jsonable(charts)})
     assert 'data-chart-id="calls-by-direction"' in html
     assert 'data-chart-id="calls-cost"' not in html  # unavailable: the reason is shown instead
