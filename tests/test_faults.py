@@ -250,7 +250,7 @@ def test_it_requeues_runs_lost_when_redis_restarts(
             _start_redis(redis_broker)
     sandbox.config.latency_ms = 0
     # The product's answer: the reaper re-sends runs still queued after REQUEUE_AFTER.
-    monkeypatch.setattr(scheduler_services.reaper, "REQUEUE_AFTER", timedelta(seconds=1))
+    monkeypatch.setattr(scheduler_services.reap, "REQUEUE_AFTER", timedelta(seconds=1))
 
     def all_done() -> bool:
         runs_reap_stale()

@@ -181,8 +181,8 @@ def test_it_leaks_no_token_anywhere(
     security_figures.add("leak.leaks_found", len(leaks))
     assert leaks == [], leaks
 
-    # Tasks carry ids, never secrets: execute_run's only argument is the run's id.
-    runs = [(h, b) for h, b in published if h.get("task") == "scheduler.tasks.execute_run"]
+    # Tasks carry ids, never secrets: run_execute task's only argument is the run's id.
+    runs = [(h, b) for h, b in published if h.get("task") == "scheduler.tasks.run_execute"]
     assert len(runs) == len(REPORTS) + 1
     for _, (args, kwargs, _embed) in runs:
         assert kwargs == {} and len(args) == 1 and type(args[0]) is int

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from datacenter import crypto
 from datacenter.models import DataSet, TwilioAccount
 from datacenter.tests.factories import dataset_make, sandbox_account_make
+from scheduler.selectors import dataset_needs_attention
 from twilio_reports.sandbox import (
     MAIN_ACCOUNT_SID,
     MAIN_API_KEY_SECRET,
@@ -153,7 +154,7 @@ def test_delete_lists_the_datasets_that_stop_updating_and_keeps_them(
     response = alice_client.post(f"{URL}{account.pk}/delete/", follow=True)
     assert not TwilioAccount.objects.exists()
     dataset = DataSet.objects.get(pk=dataset.pk)
-    assert dataset.account is None and dataset.needs_attention
+    assert dataset.account is None and dataset_needs_attention(dataset, None)
     assert "Keep me" in response.content.decode()
 
 

@@ -29,7 +29,6 @@ def _run(dataset: DataSet, state: str, *, seconds: int = 10, error: str = "", **
         error=error,
         **extra,
     )
-    DataSet.objects.filter(pk=dataset.pk).update(last_run=run)
     return run
 
 

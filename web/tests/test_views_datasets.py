@@ -34,7 +34,6 @@ def _finish(dataset: DataSet, state: str, *, ago: timedelta = timedelta(0), erro
         finished_at=when + timedelta(seconds=5),
         error=error,
     )
-    DataSet.objects.filter(pk=dataset.pk).update(last_run=run)
     return run
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from datacenter import tables
-from datacenter.models import DataSet, Version
+from datacenter.models import Version
 from datacenter.tests.base import call_rows, write_calls
 from scheduler.models import Run, RunState, RunTrigger
 
@@ -114,8 +114,7 @@ def test_it_reverts_to_an_older_version(alice_client, make_dataset):
 def test_it_does_not_revert_while_a_run_is_active(alice_client, make_dataset):
     dataset = make_dataset(rows=4)
     write_calls(dataset, call_rows(9))
-    run = Run.objects.create(dataset=dataset, trigger=RunTrigger.MANUAL, state=RunState.RUNNING)
-    DataSet.objects.filter(pk=dataset.pk).update(last_run=run)
+    Run.objects.create(dataset=dataset, trigger=RunTrigger.MANUAL, state=RunState.RUNNING)
     response = alice_client.post(reverse("version-revert", args=[dataset.pk, 1]), follow=True)
     assert "revert once it has finished" in " ".join(_messages(response))
     assert dataset.versions.count() == 2

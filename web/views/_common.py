@@ -9,7 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from datacenter import selectors
 from datacenter.models import DataSet, Version
-from scheduler.models import ACTIVE_STATES, Schedule
+from scheduler import selectors as run_selectors
+from scheduler.models import Run, Schedule
 from scheduler.recurrence import describe
 
 
@@ -40,8 +41,15 @@ def schedule_words(dataset: DataSet) -> str:
         return "Schedule needs attention: open Edit to set it again"
 
 
+def last_run_of(dataset: DataSet) -> Run | None:
+    """The DataSet's latest run, read once per request (kept on the instance)."""
+    if not hasattr(dataset, "last_run"):
+        dataset.last_run = run_selectors.run_latest(dataset=dataset)
+    return dataset.last_run
+
+
 def is_active(dataset: DataSet) -> bool:
-    return dataset.last_run is not None and dataset.last_run.state in ACTIVE_STATES
+    return run_selectors.run_is_active(last_run_of(dataset))
 
 
 def chosen_version(request: HttpRequest, dataset: DataSet) -> Version | None:

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from datacenter import selectors, services, tables, version_figures
 from datacenter.metrics import charts_to_jsonable
 from datacenter.models import DataSet, Version
+from scheduler import selectors as run_selectors
 from scheduler.models import ACTIVE_STATES, Run
 from scheduler.services import RunAlreadyActive, run_request
-from web.views._common import chosen_version, header_context
+from web.views._common import chosen_version, header_context, last_run_of
 from web.views.cells import format_row
 
 DATA_PAGE_SIZE = 50
@@ -35,9 +36,9 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
         today = timezone.localdate(timezone=_zone(dataset))
         headline = version_figures.headline(dataset, version, today)
     context = header_context(dataset, "overview") | {
-        "run": dataset.last_run,
+        "run": last_run_of(dataset),
         "headline": headline,
-        "progress": progress_payload(dataset.last_run),
+        "progress": progress_payload(last_run_of(dataset)),
     }
     return render(request, "web/dataset_overview.html", context)
 
@@ -77,7 +78,7 @@ def progress_payload(run: Run | None) -> dict:
 @require_GET
 def progress(request: HttpRequest, pk: int) -> JsonResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
-    response = JsonResponse(progress_payload(dataset.last_run))
+    response = JsonResponse(progress_payload(last_run_of(dataset)))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -208,12 +209,17 @@ def charts(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
-    runs = Paginator(selectors.run_history(dataset=dataset), HISTORY_PAGE_SIZE)
+    runs = Paginator(run_selectors.run_history(dataset=dataset), HISTORY_PAGE_SIZE)
     versions = Paginator(selectors.version_list(dataset=dataset), HISTORY_PAGE_SIZE)
+    version_page = versions.get_page(request.GET.get("vpage"))
+    version_page.object_list = list(version_page.object_list)
+    made_by = run_selectors.runs_by_version(versions=version_page.object_list)
+    for version in version_page.object_list:
+        version.source_run = made_by.get(version.pk)
     context = header_context(dataset, "history") | {
         "runs": runs.get_page(request.GET.get("page")),
-        "version_page": versions.get_page(request.GET.get("vpage")),
-        "summary": selectors.run_summary(dataset=dataset),
+        "version_page": version_page,
+        "summary": run_selectors.run_summary(dataset=dataset),
         "now": timezone.now(),
     }
     return render(request, "web/dataset_history.html", context)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from datacenter import selectors, version_figures
 from datacenter.models import DataSet
+from scheduler import selectors as run_selectors
 from scheduler.services import RunAlreadyActive, run_request
 from web.views._common import next_run_of, safe_next
 
@@ -24,23 +25,32 @@ class Row:
     dataset: DataSet
     spark: list[int]
     next_run: datetime | None
+    needs_attention: bool
 
 
 @require_GET
 def dataset_list(request: HttpRequest) -> HttpResponse:
     quick = request.GET.get("quick", "all")
-    if quick not in selectors.DATASET_FILTERS:
+    if quick not in run_selectors.DATASET_FILTERS:
         quick = "all"
     sort = request.GET.get("sort", "name")
-    if sort not in selectors.DATASET_SORTS:
+    if sort not in run_selectors.DATASET_SORTS:
         sort = "name"
     # PostgreSQL refuses NUL in a text parameter (a 500): it is never part of a name anyway.
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    datasets = selectors.dataset_list(owner=request.user, quick=quick, search=search, sort=sort)
+    datasets = run_selectors.dataset_list(owner=request.user, quick=quick, search=search, sort=sort)
     page = Paginator(datasets, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    shown = run_selectors.last_runs_attach(page.object_list)
     lines = version_figures.sparklines(shown)
-    rows = [Row(d, lines.get(d.pk, []), next_run_of(d)) for d in shown]
+    rows = [
+        Row(
+            d,
+            lines.get(d.pk, []),
+            next_run_of(d),
+            run_selectors.dataset_needs_attention(d, d.last_run),
+        )
+        for d in shown
+    ]
     return render(
         request,
         "web/dataset_list.html",

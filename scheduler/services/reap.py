@@ -1,4 +1,4 @@
-"""The reaper: fail runs whose worker died, send again runs a broker lost."""
+"""runs_reap_stale: fail runs whose worker died, send again runs a broker lost."""
 
 import logging
 from datetime import datetime, timedelta
