@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "datacenter",
     "scheduler",
     "web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "web.middleware.UserTimezoneMiddleware",
+    # request.htmx: the connector page renders a single pane for htmx requests.
+    "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns lock-outs into the "too many attempts" page.
     "axes.middleware.AxesMiddleware",
 ]

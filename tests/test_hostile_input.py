@@ -124,7 +124,6 @@ def _get_targets(world: dict) -> list[str]:
         reverse("accounts"),
         reverse("connect"),
         reverse("connect-twilio"),
-        reverse("schedule-preview"),
         reverse("account-edit", args=[account]),
         reverse("account-delete", args=[account]),
         reverse("dataset", args=[ds]),
@@ -173,7 +172,6 @@ VIEW_PARAMS = {
     "dataset-charts": ("version",),
     "dataset-history": ("page", "vpage"),
     "connect-twilio": ("account",),
-    "schedule-preview": SCHEDULE_PARAMS,
 }
 
 
@@ -332,17 +330,21 @@ def test_it_never_half_saves_the_connector_page(
 
 @HOSTILE_PAGE
 @given(values=st.dictionaries(st.sampled_from(ALL_PANE_FIELDS), hostile(), max_size=4))
-def test_it_answers_the_json_endpoints_with_json_errors(world, security_figures, values):
+def test_it_answers_the_htmx_pane_requests_with_a_pane(world, security_figures, values):
     before = _counts()
-    for name in ("connect-check", "connect-preview"):
-        post = connector_post(**{"cred-account": str(world["account"].pk), **values})
-        response = world["client"].post(reverse(name), post, HTTP_ACCEPT="application/json")
-        # 502 is Preview's documented answer when Twilio refuses the query (e.g. no such
-        # account name): a reason in JSON, not a crash (the client re-raises those).
-        assert response.status_code in (200, 400, 502), f"{name} {values!r}"[:400]
-        assert isinstance(response.json()["ok"], bool)
+    panes = (("_connect", "pane-credentials"), ("_preview", "pane-details"),
+             ("_refresh", "pane-details"), ("_refresh", "schedule-summary"))
+    for action, target in panes:
+        post = connector_post(**{"cred-account": str(world["account"].pk), **values,
+                                 action: "1", "_save": None})
+        response = world["client"].post(
+            reverse("connect-twilio"), post, HTTP_HX_REQUEST="true", HTTP_HX_TARGET=target
+        )
+        # Refusals are shown in the pane (Twilio's reason, a field's error), never a crash.
+        assert response.status_code == 200, f"{action} {values!r}"[:400]
+        assert f'id="{target}"' in response.content.decode()
     assert _counts() == before
-    security_figures.add("inputs.json_endpoints", 2)
+    security_figures.add("inputs.htmx_panes", len(panes))
 
 
 # --- Accounts tab -------------------------------------------------------------------------------

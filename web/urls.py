@@ -8,9 +8,6 @@ urlpatterns = [
     # Connect Data: the Cloud App tiles and the four-pane connector page.
     path("connect/", connect.tiles, name="connect"),
     path("connect/twilio-advanced/", connect.dataset_create, name="connect-twilio"),
-    path("connect/twilio-advanced/check/", connect.credentials_check, name="connect-check"),
-    path("connect/twilio-advanced/preview/", connect.preview, name="connect-preview"),
-    path("connect/schedule-preview/", connect.schedule_preview, name="schedule-preview"),
     # Accounts tab.
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/add/", accounts.account_add, name="account-add"),

@@ -2,7 +2,8 @@
 
 Which fields exist, their labels, choices and validation all come from
 twilio_reports.definitions; this form only lays them out and decides which are visible for
-the current choices (the same rule static/js/connect.js applies while the user edits).
+the current choices. When one of the fields marked `data-refreshes` changes, the page asks
+the server (htmx) for the pane again: no field rule is written in JavaScript.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from twilio_reports.definitions import (
 from web.forms.common import RelevantFieldsForm
 
 CATEGORY_DATALIST_ID = "dc-categories"
+# Fields whose value changes which other fields the pane shows: a change re-renders the pane.
+REFRESHES = ("report", "granularity", "duration", "report_date_mode", "start_mode", "end_mode")
 DEFAULT_REPORT = "calls"
 MAX_DAYS_BACK = 3650
 
@@ -111,7 +114,7 @@ def takes_window(report: str, granularity: str | None) -> bool:
 
 
 def visible_fields(values: Mapping[str, Any]) -> set[str]:
-    """The Details fields shown for these values (connect.js mirrors this rule)."""
+    """The Details fields shown for these values: the one place this rule is written."""
     report = values.get("report") or DEFAULT_REPORT
     rdef = REPORTS.get(report)
     shown = {"report"}
@@ -154,6 +157,8 @@ class DetailsForm(RelevantFieldsForm):
             self.fields[name] = _filter_field(fdef)
         for name, value in DATE_INITIAL.items():
             self.fields[name].initial = value
+        for name in REFRESHES:
+            self.fields[name].widget.attrs["data-refreshes"] = ""
         self.params: dict[str, Any] = {}
 
     # --- what is shown -------------------------------------------------------------------
@@ -228,25 +233,3 @@ def details_initial(params: Mapping[str, Any], report: str) -> dict[str, Any]:
         if name in DATE_FIELDS and value is not None:
             initial[name] = value
     return initial
-
-
-def page_definitions() -> dict[str, Any]:
-    """What connect.js needs to show and hide fields; rendered with json_script."""
-    return {
-        "reports": {
-            slug: {
-                "label": r.label,
-                "fields": list(r.fields),
-                "dates": r.date_filter is not None,
-                "merge_key": list(r.merge_key),
-                "max_age_days": r.max_age_days,
-            }
-            for slug, r in REPORTS.items()
-        },
-        "windowless_granularities": [g.slug for g in GRANULARITIES.values() if not g.takes_window],
-        "choices_by_report": {
-            name: {report: [list(c) for c in cs] for report, cs in f.choices_by_report.items()}
-            for name, f in FILTERS.items()
-            if f.choices_by_report
-        },
-    }

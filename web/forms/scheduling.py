@@ -59,6 +59,9 @@ UNIT_WORDS = {"hourly": "hours", "minutes": "minutes", "daily": "days"}
 TIME_FORMAT = "%H:%M"
 START_FORMAT = "%Y-%m-%dT%H:%M"
 _TIMES_SPLIT = re.compile(r"[\s,;]+")
+# Fields whose value changes which other fields the pane shows: a change re-renders the pane
+# (htmx); any other edit only re-renders the schedule in words and its next runs.
+REFRESHES = ("tab", "kind", "adv_days_by", "adv_repeat", "retry", "start_when")
 _EMPTY_SUMMARY: dict[str, Any] = {"words": "", "next": [], "next_display": [], "errors": {}}
 
 # Advanced-tab inputs whose spec key differs; recurrence's error keys map back through this.
@@ -166,6 +169,8 @@ class SchedulingForm(RelevantFieldsForm):
         super().__init__(*args, **kwargs)
         self.fields["tz"].choices = zone_choices()
         self.fields["at"].initial = "06:00"
+        for name in REFRESHES:
+            self.fields[name].widget.attrs["data-refreshes"] = ""
         self.spec: dict[str, Any] = {}
 
     # --- what is shown -------------------------------------------------------------------
@@ -286,8 +291,8 @@ class SchedulingForm(RelevantFieldsForm):
         return spec
 
     def summary(self) -> dict[str, Any]:
-        """Words and next runs of the pane's current values, bound or not (shown at render;
-        schedule.js keeps them current as the user edits)."""
+        """Words and next runs of the pane's current values, bound or not, with what is wrong
+        in `errors` (re-rendered by the server as the user edits, through htmx)."""
         if self.is_bound:
             return schedule_summary(self.spec) if self.is_valid() else _EMPTY_SUMMARY
         data = QueryDict(mutable=True)
@@ -300,7 +305,10 @@ class SchedulingForm(RelevantFieldsForm):
             elif value is not None:
                 data[self.add_prefix(name)] = str(value)
         probe = SchedulingForm(data, prefix=self.prefix)
-        return schedule_summary(probe.spec) if probe.is_valid() else _EMPTY_SUMMARY
+        if probe.is_valid():
+            return schedule_summary(probe.spec)
+        messages = [str(m) for errors in probe.errors.values() for m in errors]
+        return {**_EMPTY_SUMMARY, "errors": {"__all__": " ".join(messages)}}
 
     def save_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for scheduler.services.schedule_save (besides the DataSet)."""

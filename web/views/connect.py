@@ -1,8 +1,10 @@
 """Connect Data: the Cloud App tiles and the four-pane connector page (create and edit).
 
-The page posts to itself. Besides Save / Save and New, its submit buttons give a no-JavaScript
-path for everything connect.js does with fetch: "Refresh fields" (`_refresh`), "Connect"
-(`_connect`), "Use the sandbox account" (`_sandbox`) and "Load Preview" (`_preview`).
+The page posts to itself, and the server renders every state of it. Besides Save / Save and
+New, its submit buttons are "Refresh fields" (`_refresh`), "Connect" (`_connect`), "Use the
+sandbox account" (`_sandbox`) and "Load Preview" (`_preview`). Without JavaScript each one
+re-renders the whole page; with it, htmx sends the same post and swaps in only the pane it
+names in HX-Target, which the server then renders alone (`PANES`).
 """
 
 from __future__ import annotations
@@ -12,29 +14,36 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from datacenter import selectors, services
 from datacenter.models import DataSet, Region, TwilioAccount
 from datacenter.pulls import PullSetupError, pull_request_for
 from scheduler.services import RunAlreadyActive, run_request, schedule_save
 from twilio_reports.definitions import FILTERS, REPORTS
-from twilio_reports.hosts import hosts_for
 from twilio_reports.service import Credentials, TwilioError
 from twilio_reports.service import preview as twilio_preview
 from web.forms.accounts import CredentialsForm
 from web.forms.dataset import PREFIXES, ConnectorPage, page_initial
-from web.forms.details import CATEGORY_DATALIST_ID, page_definitions
-from web.forms.scheduling import SchedulingForm, schedule_summary, valid_zone
+from web.forms.details import CATEGORY_DATALIST_ID
+from web.forms.scheduling import valid_zone
 from web.views.accounts import connect_new_account, not_connected
 from web.views.cells import format_row
 
 PREVIEW_ROWS = 20
 SANDBOX_ACCOUNT_NAME = "Twilio Sandbox"
-PAGE_ACTIONS = ("_refresh", "_connect", "_sandbox", "_preview")
+# `_refresh` last: an htmx button inside a pane also carries the pane's own `_refresh`.
+PAGE_ACTIONS = ("_connect", "_sandbox", "_preview", "_refresh")
+# HX-Target -> the template rendered alone for an htmx request aimed at that part of the page.
+PANES = {
+    "pane-credentials": "web/panes/credentials.html",
+    "pane-details": "web/panes/details_swap.html",
+    "pane-scheduling": "web/panes/scheduling.html",
+    "schedule-summary": "web/panes/scheduling.html",
+}
 
 
 # --- Tiles --------------------------------------------------------------------------------------
@@ -87,7 +96,9 @@ def _post(request: HttpRequest, *, dataset: DataSet | None) -> HttpResponse:
         return _post_connect(request, dataset, sandbox=action == "_sandbox")
     if action == "_preview":
         page = ConnectorPage.build(owner=owner, data=data, validate={"credentials", "details"})
-        result = _preview_result(page, owner) if _panes_valid(page) else None
+        result = _preview_result(page) if _panes_valid(page) else {
+            "ok": False, "message": "Correct the fields marked in Credentials and Details.",
+        }
         return _render(request, page, dataset, preview=result)
     return _post_save(request, dataset, save_and_new="_save_new" in data)
 
@@ -103,13 +114,14 @@ def _post_connect(request: HttpRequest, dataset: DataSet | None, *, sandbox: boo
     account, form = _connect(request.POST, request.user, sandbox=sandbox)
     if account is None:
         page.credentials = form
-    else:
-        messages.success(request, _connected_message(account))
-        page = ConnectorPage.build(owner=request.user, data=request.POST, validate=set())
-        page.credentials = CredentialsForm(
-            prefix=PREFIXES["credentials"], owner=request.user, initial={"account": account.pk}
-        )
-    return _render(request, page, dataset)
+        return _render(request, page, dataset)
+    page = ConnectorPage.build(owner=request.user, data=request.POST, validate=set())
+    page.credentials = CredentialsForm(
+        prefix=PREFIXES["credentials"], owner=request.user, initial={"account": account.pk}
+    )
+    # Shown in the Credentials pane (not as a flash message: an htmx swap of the pane alone
+    # would leave a flash message to pop up on the next page).
+    return _render(request, page, dataset, connected=_connected_message(account))
 
 
 def _post_save(
@@ -160,6 +172,7 @@ def _render(
     dataset: DataSet | None = None,
     *,
     preview: dict[str, Any] | None = None,
+    connected: str = "",
 ) -> HttpResponse:
     details, scheduling = page.details, page.scheduling
     report = REPORTS.get(str(details["report"].value()))
@@ -171,7 +184,6 @@ def _render(
         "form_action": reverse("dataset-edit", args=[dataset.pk]) if dataset else reverse(
             "connect-twilio"
         ),
-        "definitions": page_definitions(),
         "details_visible": details.visible(),
         "schedule_visible": scheduling.relevant_fields(),
         "category_datalist_id": CATEGORY_DATALIST_ID,
@@ -181,12 +193,24 @@ def _render(
         "has_accounts": page.credentials.fields["account"].queryset.exists(),
         "schedule_summary": scheduling.summary(),
         "preview": preview,
+        "connected": connected,
         "dataset_page_url": reverse("dataset", args=[dataset.pk]) if dataset else "",
+        "age_note": _age_note(report),
     }
-    return render(request, "web/dataset_form.html", context)
+    pane = PANES.get(request.htmx.target or "") if request.htmx else None
+    return render(request, pane or "web/dataset_form.html", context)
 
 
-# --- Connect (JSON for connect.js, or a plain form post) ---------------------------------------
+def _age_note(report: Any) -> str:
+    if report is None or not report.max_age_days:
+        return ""
+    return (
+        f"Twilio keeps {report.label} for {report.max_age_days} days: older days in the window "
+        "are skipped, with a warning."
+    )
+
+
+# --- Connect ------------------------------------------------------------------------------------
 
 
 def _connect(data: Any, owner: AbstractBaseUser, *, sandbox: bool
@@ -250,66 +274,23 @@ def _connected_message(account: TwilioAccount) -> str:
     return f"Connected to Twilio: “{account.name}” ({account.masked_sid}) is saved and chosen."
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _errors_json(form: Any) -> dict[str, list[str]]:
-    """Field errors keyed by the inputs' names (prefixed), non-field errors under "__all__"."""
-    return {
-        (form.add_prefix(name) if name != "__all__" else name): [str(m) for m in messages_]
-        for name, messages_ in form.errors.items()
-    }
-
-
-@require_POST
-def credentials_check(request: HttpRequest) -> HttpResponse:
-    account, form = _connect(request.POST, request.user, sandbox="use_sandbox" in request.POST)
-    if _wants_json(request):
-        if account is None:
-            errors = _errors_json(form)
-            first = (errors.get("__all__") or ["Correct the credentials marked below."])[0]
-            return JsonResponse({"ok": False, "message": first, "errors": errors}, status=400)
-        return JsonResponse(
-            {
-                "ok": True,
-                "message": _connected_message(account),
-                "account": {"id": account.pk, "label": form.fields["account"].label_from_instance(
-                    account)},
-            }
-        )
-    # A plain form post (no JavaScript): report and go back to the connector page.
-    if account is None:
-        for messages_ in form.errors.values():
-            for message in messages_:
-                messages.error(request, message)
-        return redirect("connect-twilio")
-    messages.success(request, _connected_message(account))
-    return redirect(f"{reverse('connect-twilio')}?account={account.pk}")
-
-
 # --- Load Preview ------------------------------------------------------------------------------
 
 
-def _credentials_of(form: CredentialsForm, owner: AbstractBaseUser) -> Credentials:
+def _credentials_of(form: CredentialsForm) -> Credentials:
     account = form.cleaned_data.get("account")
     if account is not None:
         return selectors.credentials_for_account(account)
-    typed = form.credentials()
-    api_base, monitor_base = hosts_for(typed["region"])
-    return Credentials(
-        account_sid=typed["account_sid"], secret=typed["secret"], key_sid=typed["key_sid"] or None,
-        api_base=api_base, monitor_base=monitor_base,
-    )
+    return selectors.credentials_build(**form.credentials())
 
 
-def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, Any]:
+def _preview_result(page: ConnectorPage) -> dict[str, Any]:
     """The first rows, live from Twilio, or the reason in plain words. Nothing is saved."""
     report = page.details.cleaned_data["report"]
     draft = DataSet(report=report, params=page.details.params, time_zone=page.details.time_zone)
     try:
         request = pull_request_for(draft)
-        credentials = _credentials_of(page.credentials, owner)
+        credentials = _credentials_of(page.credentials)
         table = twilio_preview(request, credentials, limit=PREVIEW_ROWS)
     except (TwilioError, PullSetupError, ValueError) as exc:
         return {"ok": False, "message": str(exc)}
@@ -325,30 +306,3 @@ def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, A
         "count": len(rows),
         "message": "No rows in this window." if not rows else "",
     }
-
-
-@require_POST
-def preview(request: HttpRequest) -> HttpResponse:
-    page = ConnectorPage.build(owner=request.user, data=request.POST,
-                               validate={"credentials", "details"})
-    if not _panes_valid(page):
-        errors = {**_errors_json(page.credentials), **_errors_json(page.details)}
-        first = (errors.get("__all__") or ["Correct the fields marked in Credentials and Details."])
-        return JsonResponse({"ok": False, "message": first[0], "errors": errors}, status=400)
-    result = _preview_result(page, request.user)
-    return JsonResponse(result, status=200 if result["ok"] else 502)
-
-
-# --- Schedule preview --------------------------------------------------------------------------
-
-
-@require_GET
-def schedule_preview(request: HttpRequest) -> JsonResponse:
-    form = SchedulingForm(request.GET, prefix=PREFIXES["scheduling"])
-    if not form.is_valid():
-        return JsonResponse(
-            {"words": "", "next": [], "next_display": [], "errors": _errors_json(form)}
-        )
-    summary = schedule_summary(form.spec)
-    summary["errors"] = {form.add_prefix(k): [v] for k, v in summary["errors"].items()}
-    return JsonResponse(summary)
