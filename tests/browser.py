@@ -78,9 +78,10 @@ class Tab:
         assert not self.errors, "JavaScript errors in the console:\n" + "\n".join(self.errors)
 
 
-def open_tab(browser: Browser, base_url: str) -> Tab:
+def open_tab(browser: Browser, base_url: str, *, javascript: bool = True) -> Tab:
     context = browser.new_context(
-        viewport=VIEWPORT, timezone_id=BROWSER_ZONE, locale="en-US", accept_downloads=True
+        viewport=VIEWPORT, timezone_id=BROWSER_ZONE, locale="en-US", accept_downloads=True,
+        java_script_enabled=javascript,
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
