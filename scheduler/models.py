@@ -91,7 +91,7 @@ class Run(models.Model):
         indexes = [
             # History tab: a DataSet's runs, newest first (selectors.run_history).
             models.Index(fields=["dataset", "-queued_at"], name="run_dataset_recent_idx"),
-            # The reaper: active runs whose heartbeat is old (services.runs_reap_stale).
+            # runs_reap_stale: active runs whose heartbeat is old.
             models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat_idx"),
         ]
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, time
 from functools import lru_cache
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
+
+from twilio_reports.dates import zone
 
 MIN_GAP_MINUTES = 15
 MINUTES_PER_DAY = 24 * 60
@@ -166,8 +168,8 @@ def zone_or_none(name: str) -> ZoneInfo | None:
     if name not in _known_zones():
         return None
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return zone(name)
+    except ValueError:
         return None
 
 

@@ -84,7 +84,7 @@ def run_execute(*, run_id: int) -> Run | None:
         state=RunState.RUNNING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
     )
     if not claimed:
-        # Done already, or a redelivery after a worker died mid-run: the reaper settles it.
+        # Done already, or a redelivery after a worker died mid-run: runs_reap_stale settles it.
         logger.info("Run %s is not queued any more; nothing to do", run_id)
         return None
     run = Run.objects.select_related("dataset__account").get(pk=run_id)

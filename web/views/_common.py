@@ -12,6 +12,7 @@ from datacenter.models import DataSet, Version
 from scheduler import selectors as run_selectors
 from scheduler.models import Run, Schedule
 from scheduler.recurrence import describe
+from web.params import whole_number
 
 
 def schedule_of(dataset: DataSet) -> Schedule | None:
@@ -60,10 +61,10 @@ def chosen_version(request: HttpRequest, dataset: DataSet) -> Version | None:
     raw = request.GET.get("version", "").strip()
     if not raw:
         return dataset.current_version
-    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    number = whole_number(raw, max_digits=9)
+    if number is None:
         raise BadRequest("The version must be a whole number.")
-    return selectors.version_get(dataset=dataset, number=int(raw))
+    return selectors.version_get(dataset=dataset, number=number)
 
 
 def safe_next(request: HttpRequest, fallback: str = "datasets") -> str:

@@ -30,6 +30,7 @@ from web.forms.accounts import CredentialsForm
 from web.forms.dataset import PREFIXES, ConnectorPage, page_initial
 from web.forms.details import CATEGORY_DATALIST_ID
 from web.forms.scheduling import valid_zone
+from web.params import whole_number
 from web.views.accounts import connect_new_account, not_connected
 from web.views.cells import format_row
 
@@ -61,13 +62,8 @@ def tiles(request: HttpRequest) -> HttpResponse:
 def dataset_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _post(request, dataset=None)
-    account_id = request.GET.get("account", "")
     initial = page_initial(
-        time_zone=_browser_zone(request),
-        # isascii: "²" is a digit to str.isdigit() but not to int(); 18 digits fit a bigint.
-        account_id=int(account_id)
-        if account_id.isascii() and account_id.isdigit() and len(account_id) < 19
-        else None,
+        time_zone=_browser_zone(request), account_id=whole_number(request.GET.get("account"))
     )
     return _render(request, ConnectorPage.build(owner=request.user, initial=initial))
 

@@ -15,6 +15,8 @@ from datacenter.models import DataSet, Version
 from scheduler import selectors as run_selectors
 from scheduler.models import ACTIVE_STATES, Run
 from scheduler.services import RunAlreadyActive, run_request
+from twilio_reports.dates import zone
+from web.params import whole_number
 from web.views._common import chosen_version, header_context, last_run_of
 from web.views.cells import format_row
 
@@ -45,9 +47,9 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _zone(dataset: DataSet) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(dataset.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+        return zone(dataset.time_zone)
+    except ValueError:
+        return zone("UTC")
 
 
 def progress_payload(run: Run | None) -> dict:
@@ -90,10 +92,8 @@ def _whole_number(request: HttpRequest, name: str, default: int) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return default
-    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
-    if raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
-        return int(raw)
-    return None
+    number = whole_number(raw, max_digits=9)
+    return number if number is not None and number >= 1 else None
 
 
 @require_GET

@@ -13,6 +13,7 @@ from datacenter import selectors, version_figures
 from datacenter.models import DataSet
 from scheduler import selectors as run_selectors
 from scheduler.services import RunAlreadyActive, run_request
+from web.params import whole_number
 from web.views._common import next_run_of, safe_next
 
 PAGE_SIZE = 50
@@ -71,10 +72,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def bulk_run(request: HttpRequest) -> HttpResponse:
-    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
-    ids = [
-        int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 19
-    ]
+    ids = [n for n in map(whole_number, request.POST.getlist("ids")) if n is not None]
     back = safe_next(request)
     if not ids:
         messages.info(request, "Tick the DataSets to run first.")
