@@ -1,6 +1,6 @@
 # Two commands for a fresh machine with python3 and make:
 #   make run    the product on embedded defaults (SQLite, files under var/, filesystem broker, sandbox)
-#   make test   the whole test suite
+#   make test   the import contracts (pyproject.toml [tool.importlinter]), then the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python scripts/run_local.py --port $(PORT)
 
 test: $(VENV)/.dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev

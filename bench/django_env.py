@@ -77,11 +77,11 @@ def dataset_with_table(user: Any, account: Any, uri: str, name: str = "Calls 1M"
     run = Run.objects.create(dataset=dataset, trigger=RunTrigger.SCHEDULED,
                              state=RunState.SUCCEEDED, started_at=now, finished_at=now)
     version = Version.objects.create(
-        dataset=dataset, number=1, delta_version=0, run=run,
+        dataset=dataset, number=1, delta_version=0,
         rows=tables.read_page(uri, 0, offset=0, limit=0).total,
         columns=[list(c) for c in columns], bytes=0)
-    DataSet.objects.filter(pk=dataset.pk).update(current_version=version, last_run=run,
-                                                 last_success_at=now)
+    Run.objects.filter(pk=run.pk).update(version=version)
+    DataSet.objects.filter(pk=dataset.pk).update(current_version=version, last_success_at=now)
     schedule_save(dataset=dataset, spec=DAILY)
     dataset.refresh_from_db()
     return dataset

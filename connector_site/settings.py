@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "bootstrap",
     "csp",
     "axes",
-    "datacenter",
     "twilio_reports",
+    "datacenter",
     "scheduler",
+    "web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +80,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "datacenter.middleware.UserTimezoneMiddleware",
+    "web.middleware.UserTimezoneMiddleware",
+    # request.htmx: the connector page renders a single pane for htmx requests.
+    "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns lock-outs into the "too many attempts" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -241,8 +245,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat entry: the dispatcher claims due DataSets from our own tables every minute.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due-datasets": {"task": "scheduler.tasks.dispatch_due", "schedule": 60.0},
-    "mark-stale-runs": {"task": "scheduler.tasks.reap_stale_runs", "schedule": 120.0},
+    "dispatch-due": {"task": "scheduler.tasks.dispatch_due", "schedule": 60.0},
+    "runs-reap-stale": {"task": "scheduler.tasks.runs_reap_stale", "schedule": 120.0},
 }
 
 # /status.json for monitors: `Authorization: Bearer <STATUS_TOKEN>` (empty: staff only).
@@ -253,6 +257,8 @@ DATASET_STORAGE_URI = env.str("DATASET_STORAGE_URI", default=str(VAR_DIR / "data
 DATASET_KEEP_VERSIONS = env.int("DATASET_KEEP_VERSIONS", default=30)
 # The Twilio sandbox (twilio_reports/sandbox). Empty disables the "Use the sandbox" option.
 TWILIO_SANDBOX_URL = env.str("TWILIO_SANDBOX_URL", default="http://127.0.0.1:8765" if DEBUG else "")
+# How `manage.py twilio_report --account NAME` finds a saved account (a layer above it).
+TWILIO_SAVED_ACCOUNT_CREDENTIALS = "datacenter.selectors.credentials_for_account_name"
 TWILIO_MAX_IN_FLIGHT = env.int("TWILIO_MAX_IN_FLIGHT", default=8)
 # Seconds to wait for Twilio to connect / to send a page, and a factor on every retry delay
 # (Retry-After and backoff); the tests' fault scenarios shrink them.

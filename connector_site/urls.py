@@ -14,5 +14,5 @@ urlpatterns = [
     path("status/", status.status_page, name="status"),
     path("status.json", status.status_json, name="status-json"),
     path("admin/", admin.site.urls),
-    path("", include("datacenter.urls")),
+    path("", include("web.urls")),
 ]

@@ -1,7 +1,9 @@
 """Saved Twilio accounts, DataSets and their versions.
 
 Every row belongs to a user (`owner`) and views only ever look rows up through their owner
-(see datacenter/access.py). Business rules live in services.py, reads in selectors.py.
+(datacenter/selectors.py). This app knows nothing of runs: scheduler.Run points at the version
+a run made (`Run.version`), never the other way round. Business rules live in services.py,
+reads in selectors.py.
 """
 
 from django.conf import settings
@@ -88,12 +90,9 @@ class DataSet(models.Model):
     update_method = models.CharField(
         max_length=16, choices=UpdateMethod.choices, default=UpdateMethod.REPLACE
     )
-    # Denormalised pointers so the DataSets tab needs a constant number of queries.
+    # Denormalised pointer so the DataSets tab needs a constant number of queries.
     current_version = models.ForeignKey(
         "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    last_run = models.ForeignKey(
-        "scheduler.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     last_success_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -102,20 +101,12 @@ class DataSet(models.Model):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
-            # The DataSets tab: an owner's DataSets sorted by name (selectors.dataset_list).
+            # The DataSets tab: an owner's DataSets by name (scheduler.selectors.dataset_list).
             models.Index(fields=["owner", "name"], name="dataset_owner_name_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def needs_attention(self) -> bool:
-        from scheduler.models import RunState
-
-        return self.account_id is None or (
-            self.last_run is not None and self.last_run.state == RunState.FAILED
-        )
 
 
 class Version(models.Model):
@@ -124,9 +115,6 @@ class Version(models.Model):
     dataset = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     delta_version = models.PositiveIntegerField()
-    run = models.ForeignKey(
-        "scheduler.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     restored_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -137,7 +125,7 @@ class Version(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     # Set when retention removed this version's files; the row stays for History.
     reclaimed_at = models.DateTimeField(null=True, blank=True)
-    # Charts computed once per version (versions are immutable), see datacenter/charts.py.
+    # Charts computed once per version (versions are immutable), see datacenter/version_figures.py.
     metrics = models.JSONField(null=True, blank=True)
 
     class Meta:

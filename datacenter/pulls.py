@@ -1,11 +1,18 @@
-"""From a saved DataSet to a twilio_reports PullRequest (filters and the date window)."""
+"""The pull that turns a saved DataSet into a new version: its twilio_reports PullRequest
+(filters and the date window), the pull itself and the one Delta write it ends with."""
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from datacenter.models import DataSet
+from datacenter import tables
+from datacenter.models import DataSet, Version
+from datacenter.selectors import credentials_for_account
 from twilio_reports.dates import DateBlock, resolve_window, today_in
 from twilio_reports.definitions import REPORTS
-from twilio_reports.service import PullRequest
+from twilio_reports.service import PullRequest, PullStats, pull_batches
+
+logger = logging.getLogger(__name__)
 
 
 class PullSetupError(Exception):
@@ -45,3 +52,51 @@ def pull_request_for(
         except ValueError as exc:
             raise PullSetupError(str(exc)) from exc
     return PullRequest(report=dataset.report, params=filters, window=window, tz=dataset.time_zone)
+
+
+def version_pull(
+    *,
+    dataset: DataSet,
+    now: datetime | None = None,
+    on_progress: Callable[[PullStats], None] | None = None,
+    stats: PullStats | None = None,
+) -> Version:
+    """Pull the DataSet's report from Twilio and write it as exactly one new version.
+
+    Raises (PullSetupError, TwilioError, ...) without writing anything when the pull fails:
+    the current version stays. `stats` collects the pull's counters as it goes, so a caller
+    keeps the pages and retries spent even when the pull fails.
+    """
+    from datacenter.services import version_record
+
+    if dataset.account is None:
+        raise PullSetupError(
+            "This DataSet's Twilio account was deleted: choose an account in Edit."
+        )
+    report = REPORTS[dataset.report]
+    request = pull_request_for(dataset, now=now)
+    uri = tables.table_uri(dataset.pk)
+    mode = _align_table(uri, dataset)
+    batches = pull_batches(
+        request, credentials_for_account(dataset.account), on_progress=on_progress, stats=stats
+    )
+    result = tables.write_version(
+        uri, batches, report.arrow_schema(), mode=mode, merge_key=report.merge_key
+    )
+    return version_record(dataset=dataset, result=result)
+
+
+def _align_table(uri: str, dataset: DataSet) -> str:
+    """The write mode for this pull, after making the table's head the recorded version.
+
+    A Delta commit whose Version row was never recorded (the database failed right after
+    the write) must not leak into Append or Merge: such a table is first restored to the
+    recorded version. With no recorded version yet there is nothing to add to: Replace.
+    """
+    current = dataset.current_version
+    if current is None:
+        return "replace"
+    if tables.latest_version(uri) != current.delta_version:
+        logger.warning("Table of DataSet %s is ahead of its recorded version", dataset.pk)
+        tables.restore(uri, current.delta_version)
+    return dataset.update_method

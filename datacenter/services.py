@@ -4,6 +4,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
@@ -11,11 +12,12 @@ from django.utils import timezone
 
 from datacenter import crypto, tables
 from datacenter.models import DataSet, Region, TwilioAccount, UpdateMethod, Version
-from datacenter.selectors import credentials_for_account
-from twilio_reports.hosts import hosts_for
-from twilio_reports.service import Credentials, TwilioError, check_credentials
+from datacenter.selectors import credentials_build, credentials_for_account
+from twilio_reports.service import TwilioError, check_credentials
 
 logger = logging.getLogger(__name__)
+
+VERSION_PRECOMPUTE_TASK = "datacenter.tasks.version_precompute"
 
 
 def credentials_check(
@@ -25,15 +27,8 @@ def credentials_check(
 
     Raises TwilioError with Twilio's reason in plain words. Used by Connect before saving.
     """
-    api_base, monitor_base = hosts_for(region)
     return check_credentials(
-        Credentials(
-            account_sid=account_sid,
-            secret=secret,
-            key_sid=key_sid or None,
-            api_base=api_base,
-            monitor_base=monitor_base,
-        )
+        credentials_build(account_sid=account_sid, secret=secret, key_sid=key_sid, region=region)
     )
 
 
@@ -196,7 +191,7 @@ def _remove_table(uri: str) -> None:
 
 
 def version_record(
-    *, dataset: DataSet, result: "tables.WriteResult", run=None, restored_from=None
+    *, dataset: DataSet, result: "tables.WriteResult", restored_from: Version | None = None
 ) -> Version:
     """Record a Delta version as the DataSet's next version and make it current."""
     columns = tables.version_schema(tables.table_uri(dataset.pk), result.delta_version)
@@ -208,7 +203,6 @@ def version_record(
             dataset=dataset,
             number=last + 1,
             delta_version=result.delta_version,
-            run=run,
             restored_from=restored_from,
             rows=result.rows,
             columns=[list(c) for c in columns],
@@ -219,9 +213,10 @@ def version_record(
             current_version=version, last_success_at=now, updated=now
         )
         dataset.current_version, dataset.last_success_at = version, now
-    from datacenter.tasks import precompute_version
-
-    precompute_version.delay_on_commit(version.pk)
+    # By name: tasks call this app's functions, so services never import tasks (no circle).
+    transaction.on_commit(
+        lambda: current_app.send_task(VERSION_PRECOMPUTE_TASK, args=[version.pk])
+    )
     return version
 
 
@@ -242,16 +237,3 @@ def versions_reclaim(*, dataset: DataSet, keep: int) -> int:
     tables.reclaim(tables.table_uri(dataset.pk), [v.delta_version for v in kept])
     Version.objects.filter(pk__in=[v.pk for v in dropped]).update(reclaimed_at=timezone.now())
     return len(dropped)
-
-
-def versions_metrics_merge(*, updates: dict[Version, dict]) -> None:
-    """Cache figures derived from versions (immutable, so computed once) in Version.metrics.
-
-    Keys are merged into what is already cached; all versions are written in one UPDATE so a
-    page that fills several caches stays at a constant number of queries.
-    """
-    if not updates:
-        return
-    for version, values in updates.items():
-        version.metrics = {**(version.metrics or {}), **values}
-    Version.objects.bulk_update(list(updates), ["metrics"])

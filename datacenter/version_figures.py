@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from datacenter import metrics, services, tables
+from datacenter import metrics, tables
 from datacenter.models import DataSet, Version
 from twilio_reports.definitions import REPORTS
 
@@ -58,8 +58,21 @@ def sparklines(datasets: Sequence[DataSet]) -> dict[int, list[int]]:
             entry = {"tz": dataset.time_zone, "counts": _daily_rows(dataset, version)}
             missing[version] = {SPARK_KEY: entry}
         out[dataset.pk] = list(entry["counts"])
-    services.versions_metrics_merge(updates=missing)
+    versions_metrics_merge(updates=missing)
     return out
+
+
+def versions_metrics_merge(*, updates: dict[Version, dict]) -> None:
+    """Cache figures derived from versions (immutable, so computed once) in Version.metrics.
+
+    Keys are merged into what is already cached; all versions are written in one UPDATE so a
+    page that fills several caches stays at a constant number of queries.
+    """
+    if not updates:
+        return
+    for version, values in updates.items():
+        version.metrics = {**(version.metrics or {}), **values}
+    Version.objects.bulk_update(list(updates), ["metrics"])
 
 
 def _daily_rows(dataset: DataSet, version: Version) -> list[int]:
@@ -82,7 +95,7 @@ def charts(dataset: DataSet, version: Version) -> list["metrics.Chart"]:
         table = _metric_columns(dataset, version)
         computed = metrics.compute_metrics(dataset.report, table, dataset.time_zone)
         entry = {"tz": dataset.time_zone, "json": metrics.charts_to_json(computed)}
-        services.versions_metrics_merge(updates={version: {CHARTS_KEY: entry}})
+        versions_metrics_merge(updates={version: {CHARTS_KEY: entry}})
     return metrics.charts_from_json(entry["json"])
 
 
@@ -107,7 +120,7 @@ def headline(dataset: DataSet, version: Version, today: dt.date) -> list["metric
             "today": today.isoformat(),
             "items": [[h.label, _plain(h.value), h.unit] for h in items],
         }
-        services.versions_metrics_merge(updates={version: {HEADLINE_KEY: entry}})
+        versions_metrics_merge(updates={version: {HEADLINE_KEY: entry}})
     return [metrics.Headline(label, value, unit) for label, value, unit in entry["items"]]
 
 
@@ -121,7 +134,7 @@ def _plain(value: object) -> int | float | None:
     return item() if callable(item) else float(value)  # type: ignore[arg-type]
 
 
-def precompute(*, version_id: int) -> None:
+def version_precompute(*, version_id: int) -> None:
     """Fill every per-version cache right after a version is recorded (in a worker), so the
     first page view reads results instead of scanning a million rows: the sparkline, the
     charts, and the column statistics (saved beside the table by `tables.describe`)."""

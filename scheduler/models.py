@@ -66,7 +66,7 @@ class Run(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Updated while the run works: the progress display and the stale-run reaper read it.
+    # Updated while the run works: the progress display and runs_reap_stale read it.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
     rows = models.BigIntegerField(default=0)
@@ -91,7 +91,7 @@ class Run(models.Model):
         indexes = [
             # History tab: a DataSet's runs, newest first (selectors.run_history).
             models.Index(fields=["dataset", "-queued_at"], name="run_dataset_recent_idx"),
-            # The reaper: active runs whose heartbeat is old (services.run_reap_stale).
+            # runs_reap_stale: active runs whose heartbeat is old.
             models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat_idx"),
         ]
 

@@ -1,9 +1,11 @@
-"""Celery tasks: thin, they take ids and call one service."""
+"""Celery tasks: thin, they take ids and call the service of the same name.
+
+Services are imported inside each task's body (HackSoft's rule): services queue tasks, so a
+module-level import here would close an import circle.
+"""
 
 from celery import shared_task
 from django.conf import settings
-
-from scheduler import services
 
 
 @shared_task(
@@ -11,18 +13,24 @@ from scheduler import services
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
-def execute_run(run_id: int) -> None:
-    services.run_execute(run_id=run_id)
+def run_execute(run_id: int) -> None:
+    from scheduler.services.runs import run_execute
+
+    run_execute(run_id=run_id)
 
 
 @shared_task(soft_time_limit=50, time_limit=58)
 def dispatch_due() -> int:
-    return services.dispatch_due()
+    from scheduler.services.dispatch import dispatch_due
+
+    return dispatch_due()
 
 
 @shared_task(soft_time_limit=50, time_limit=58)
-def reap_stale_runs() -> int:
-    return services.runs_reap_stale()
+def runs_reap_stale() -> int:
+    from scheduler.services.reap import runs_reap_stale
+
+    return runs_reap_stale()
 
 
 @shared_task

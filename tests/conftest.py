@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# The hostile-input tests' world (alice, her sandbox account, a DataSet with a version).
+from tests.hostile_support import world  # noqa: F401
+
 FIGURES_FILE = Path(__file__).resolve().parent.parent / "var" / "security-figures.json"
 
 

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 PASSWORD = "journey-Pw-7731!"  # noqa: S105 - a test user's password
 DAYS_BACK = 7  # the DataSet's window: Date range, start 7 days back, end 0 days back
-DATA_PAGE_SIZE = 50  # rows per page of the Data tab (datacenter.views.dataset_page)
+DATA_PAGE_SIZE = 50  # rows per page of the Data tab (web.views.dataset_page)
 ROWS_TEXT = re.compile(r"Rows ([\d,]+)–([\d,]+) of ([\d,]+)")
 
 

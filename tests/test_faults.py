@@ -4,7 +4,7 @@
   run ends with exactly the sandbox's ground-truth rows, and says it retried.
 - A Twilio that keeps failing (truncated pages, invalid JSON, 5xx past the retries): the run
   fails in plain words and the previous version stays current and readable.
-- Redis restarted without persistence while runs wait in it: the reaper re-sends them.
+- Redis restarted without persistence while runs wait in it: runs_reap_stale re-sends them.
 - PostgreSQL restarted under a running pull: every run ends, no version is half-visible,
   scheduled runs resume.
 The restart tests run last (tests/conftest.py) and only when this session is the service's
@@ -249,8 +249,8 @@ def test_it_requeues_runs_lost_when_redis_restarts(
         if not _redis_up(redis_broker):  # whatever happened, Redis runs after this test
             _start_redis(redis_broker)
     sandbox.config.latency_ms = 0
-    # The product's answer: the reaper re-sends runs still queued after REQUEUE_AFTER.
-    monkeypatch.setattr(scheduler_services.reaper, "REQUEUE_AFTER", timedelta(seconds=1))
+    # The product's answer: runs_reap_stale re-sends runs still queued after REQUEUE_AFTER.
+    monkeypatch.setattr(scheduler_services.reap, "REQUEUE_AFTER", timedelta(seconds=1))
 
     def all_done() -> bool:
         runs_reap_stale()
@@ -336,7 +336,7 @@ def test_it_settles_every_run_when_postgres_restarts_mid_pull(
         connections.close_all()
     sandbox.config.latency_ms = 0
 
-    # Within minutes every run ends: finished by the worker, or failed by the reaper once
+    # Within minutes every run ends: finished by the worker, or failed by runs_reap_stale once
     # its heartbeat is older than RUN_STALE_AFTER (shrunk here).
     settings.RUN_STALE_AFTER = timedelta(seconds=5)
 

@@ -181,8 +181,8 @@ def test_it_leaks_no_token_anywhere(
     security_figures.add("leak.leaks_found", len(leaks))
     assert leaks == [], leaks
 
-    # Tasks carry ids, never secrets: execute_run's only argument is the run's id.
-    runs = [(h, b) for h, b in published if h.get("task") == "scheduler.tasks.execute_run"]
+    # Tasks carry ids, never secrets: run_execute task's only argument is the run's id.
+    runs = [(h, b) for h, b in published if h.get("task") == "scheduler.tasks.run_execute"]
     assert len(runs) == len(REPORTS) + 1
     for _, (args, kwargs, _embed) in runs:
         assert kwargs == {} and len(args) == 1 and type(args[0]) is int
@@ -196,9 +196,9 @@ def _run_everything(broker: str, celery_worker, settings, published: list) -> di
     client.force_login(alice)
 
     # Accounts through the views: "Use the sandbox", and an API key on the Accounts tab.
-    sandbox_button = client.post(reverse("connect-check"), {"use_sandbox": "1"},
-                                 HTTP_ACCEPT="application/json")
-    assert sandbox_button.json()["ok"], sandbox_button.json()
+    sandbox_button = client.post(reverse("connect-twilio"), {"_sandbox": "1"},
+                                 HTTP_HX_REQUEST="true", HTTP_HX_TARGET="pane-credentials")
+    assert "Connected to Twilio" in sandbox_button.content.decode()
     haystack["connect answer"] = sandbox_button.content.decode()
     added = client.post(reverse("account-add"), {
         "name": "Key", "account_sid": MAIN_ACCOUNT_SID, "key_sid": MAIN_API_KEY_SID,

@@ -650,4 +650,3 @@ USAGE_CATEGORIES: tuple[str, ...] = (
     "wireless-super-sim-usage",
 )
 
-USAGE_CATEGORY_SET: frozenset[str] = frozenset(USAGE_CATEGORIES)

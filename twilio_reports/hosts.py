@@ -8,12 +8,6 @@ REGIONS: dict[str, tuple[str, str]] = {
     "au1": ("https://api.sydney.au1.twilio.com", "https://monitor.sydney.au1.twilio.com"),
 }
 SANDBOX = "sandbox"
-REGION_CHOICES: tuple[tuple[str, str], ...] = (
-    ("us1", "United States (us1)"),
-    ("ie1", "Ireland (ie1)"),
-    ("au1", "Australia (au1)"),
-    (SANDBOX, "Sandbox (test data)"),
-)
 
 
 def sandbox_url() -> str:

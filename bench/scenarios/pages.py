@@ -39,14 +39,15 @@ def _many_datasets(user: Any, account: Any, count: int) -> None:
                 metrics={"sparkline": {"tz": "UTC",
                                        "counts": [rng.randrange(5000) for _ in range(30)]}})
         for d in datasets])
-    runs = Run.objects.bulk_create([
+    # Each DataSet's last run is its latest Run row (scheduler.selectors derives it).
+    Run.objects.bulk_create([
         Run(dataset=d, trigger="scheduled", state=STATES[i % len(STATES)], started_at=now,
             finished_at=None if STATES[i % len(STATES)] == "running" else now,
-            rows=rng.randrange(10**6))
-        for i, d in enumerate(datasets)])
-    for d, v, r in zip(datasets, versions, runs, strict=True):
-        d.current_version, d.last_run, d.last_success_at = v, r, now
-    DataSet.objects.bulk_update(datasets, ["current_version", "last_run", "last_success_at"])
+            rows=rng.randrange(10**6), version=v)
+        for i, (d, v) in enumerate(zip(datasets, versions, strict=True))])
+    for d, v in zip(datasets, versions, strict=True):
+        d.current_version, d.last_success_at = v, now
+    DataSet.objects.bulk_update(datasets, ["current_version", "last_success_at"])
     rule = to_rule(dj.DAILY)
     assert rule is not None
     upcoming = next_runs(rule, after=now, count=1)[0]

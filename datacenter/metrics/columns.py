@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from twilio_reports.dates import zone
 
 TableLike = pa.Table | pa.RecordBatch | pd.DataFrame
 
@@ -61,8 +62,8 @@ def resolve_tz(tz: str | None) -> tuple[str, str | None]:
     if not tz:
         return "UTC", None
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+        zone(tz)
+    except ValueError:
         return "UTC", f"unknown time zone {tz!r}, UTC used"
     return tz, None
 

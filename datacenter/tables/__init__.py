@@ -1,4 +1,4 @@
-"""Versioned DataSet tables on Delta Lake (see docs/CONTRACTS.md, datacenter.tables).
+"""Versioned DataSet tables on Delta Lake: write, read, describe, export, restore, reclaim.
 
 One DataSet = one Delta table; one DataSet version = one Delta version (time travel).
 No Django models here: services call these functions with the table's URI.

@@ -6,7 +6,7 @@ dispatcher ticks can never do the same thing twice; the database's partial uniqu
 """
 
 from scheduler.services.dispatch import dispatch_due
-from scheduler.services.reaper import runs_reap_stale
+from scheduler.services.reap import runs_reap_stale
 from scheduler.services.runs import RunAlreadyActive, run_execute, run_request
 from scheduler.services.schedules import schedule_save
 

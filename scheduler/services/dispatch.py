@@ -4,10 +4,9 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
-from datacenter.models import DataSet
 from scheduler.models import ACTIVE_STATES, Run, RunTrigger, Schedule
 from scheduler.recurrence import Rule
 from scheduler.services.notify import send_reminders
@@ -68,11 +67,6 @@ def _dispatch_batch(now: datetime) -> list[int]:
                 for s, trigger in wanted
                 if s.dataset_id not in busy
             ]
-        )
-        DataSet.objects.filter(pk__in=[r.dataset_id for r in runs]).update(
-            last_run=Subquery(
-                Run.objects.filter(dataset=OuterRef("pk"), state__in=ACTIVE_STATES).values("pk")[:1]
-            )
         )
         queue_runs([r.pk for r in runs])
     # Busy DataSets count as handled (their next run advanced); return one id per schedule.

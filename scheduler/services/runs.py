@@ -1,4 +1,5 @@
-"""Requesting a run and executing it: pull the report, write exactly one new version."""
+"""Requesting a run and executing it: datacenter.pulls.version_pull writes the version, this
+module claims the run, records its outcome and applies the retry policy."""
 
 import logging
 import socket
@@ -6,22 +7,22 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from datacenter import services as dc_services
-from datacenter import tables
-from datacenter.models import DataSet
-from datacenter.pulls import PullSetupError, pull_request_for
-from datacenter.selectors import credentials_for_account
+from datacenter.models import DataSet, Version
+from datacenter.pulls import PullSetupError, version_pull
 from scheduler.models import Run, RunState, RunTrigger, Schedule
 from scheduler.services.notify import notify_failure
-from twilio_reports.definitions import REPORTS
-from twilio_reports.service import PullStats, TwilioError, pull_batches
+from twilio_reports.service import PullStats, TwilioError
 
 logger = logging.getLogger(__name__)
+
+RUN_EXECUTE_TASK = "scheduler.tasks.run_execute"
 
 
 class RunAlreadyActive(Exception):
@@ -33,7 +34,6 @@ def run_request(*, dataset: DataSet, trigger: str = RunTrigger.MANUAL) -> Run:
     try:
         with transaction.atomic():
             run = Run.objects.create(dataset=dataset, trigger=trigger)
-            DataSet.objects.filter(pk=dataset.pk).update(last_run=run)
     except IntegrityError as exc:
         raise RunAlreadyActive(f"{dataset.name} is already queued or running.") from exc
     queue_runs([run.pk])
@@ -49,11 +49,10 @@ def queue_runs(run_ids: Iterable[int]) -> None:
 
 
 def _publish(run_ids: list[int]) -> None:
-    from scheduler.tasks import execute_run
-
-    with execute_run.app.producer_or_acquire() as producer:
+    # By name: tasks call services, so services never import tasks (no import circle).
+    with current_app.producer_or_acquire() as producer:
         for run_id in run_ids:
-            execute_run.apply_async(args=[run_id], producer=producer)
+            current_app.send_task(RUN_EXECUTE_TASK, args=[run_id], producer=producer)
 
 
 class _Progress:
@@ -85,62 +84,26 @@ def run_execute(*, run_id: int) -> Run | None:
         state=RunState.RUNNING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
     )
     if not claimed:
-        # Done already, or a redelivery after a worker died mid-run: the reaper settles it.
+        # Done already, or a redelivery after a worker died mid-run: runs_reap_stale settles it.
         logger.info("Run %s is not queued any more; nothing to do", run_id)
         return None
     run = Run.objects.select_related("dataset__account").get(pk=run_id)
     dataset = run.dataset
     progress = _Progress(run.pk)
     try:
-        version = _pull_into_new_version(run, dataset, progress)
+        version = version_pull(
+            dataset=dataset,
+            now=run.started_at,
+            on_progress=progress,
+            # The run's own counters: a pull that fails before its first progress report still
+            # records the pages and retries it spent ("after 5 retries" with retries = 5).
+            stats=progress.stats,
+        )
+        progress(progress.stats, force=True)
     except Exception as exc:
         return _run_failed(run, dataset, progress.stats, _plain_error(exc, dataset))
     _run_succeeded(run, dataset, progress.stats, version)
     return run
-
-
-def _pull_into_new_version(run: Run, dataset: DataSet, progress: _Progress):
-    if dataset.account is None:
-        raise PullSetupError(
-            "This DataSet's Twilio account was deleted: choose an account in Edit."
-        )
-    report = REPORTS[dataset.report]
-    request = pull_request_for(dataset, now=run.started_at)
-    uri = tables.table_uri(dataset.pk)
-    mode = _align_table(uri, dataset)
-    batches = pull_batches(
-        request,
-        credentials_for_account(dataset.account),
-        on_progress=progress,
-        # The run's own counters: a pull that fails before its first progress report still
-        # records the pages and retries it spent ("after 5 retries" with retries = 5).
-        stats=progress.stats,
-    )
-    result = tables.write_version(
-        uri,
-        batches,
-        report.arrow_schema(),
-        mode=mode,
-        merge_key=report.merge_key,
-    )
-    progress(progress.stats, force=True)
-    return dc_services.version_record(dataset=dataset, result=result, run=run)
-
-
-def _align_table(uri: str, dataset: DataSet) -> str:
-    """The write mode for this run, after making the table's head the recorded version.
-
-    A Delta commit whose Version row was never recorded (the database failed right after
-    the write) must not leak into Append or Merge: such a table is first restored to the
-    recorded version. With no recorded version yet there is nothing to add to: Replace.
-    """
-    current = dataset.current_version
-    if current is None:
-        return "replace"
-    if tables.latest_version(uri) != current.delta_version:
-        logger.warning("Table of DataSet %s is ahead of its recorded version", dataset.pk)
-        tables.restore(uri, current.delta_version)
-    return dataset.update_method
 
 
 def _plain_error(exc: Exception, dataset: DataSet) -> str:
@@ -157,7 +120,7 @@ def _plain_error(exc: Exception, dataset: DataSet) -> str:
     )
 
 
-def _run_succeeded(run: Run, dataset: DataSet, stats: PullStats, version) -> None:
+def _run_succeeded(run: Run, dataset: DataSet, stats: PullStats, version: Version) -> None:
     Run.objects.filter(pk=run.pk).update(
         state=RunState.SUCCEEDED,
         finished_at=timezone.now(),

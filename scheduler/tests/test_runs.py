@@ -43,7 +43,7 @@ def test_it_makes_exactly_one_version_per_successful_run(alice, account):
     assert run.state == RunState.SUCCEEDED, run.error
     dataset.refresh_from_db()
     version = dataset.current_version
-    assert version.number == 1 and version.run_id == run.pk
+    assert version.number == 1 and run.version_id == version.pk
     assert version.rows == run.rows > 0
     assert [c[0] for c in version.columns][:1] and version.bytes > 0
     assert run.pages >= 1 and run.finished_at >= run.started_at

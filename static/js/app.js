@@ -1,6 +1,8 @@
 // Shared behaviour for every page. No inline scripts anywhere: the CSP forbids them.
 (function () {
   "use strict";
+  // Buttons meant only for the no-JavaScript round trip (.dc-nojs) hide when scripts run.
+  document.documentElement.classList.add("dc-js");
   // Tell the server the browser's time zone, so times show in the user's zone.
   try {
     // The zone name goes in as is: "/" is a valid cookie character and Django does not

@@ -12,7 +12,9 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from twilio_reports.dates import today_in, zone
 from twilio_reports.definitions import REPORTS
@@ -95,9 +97,12 @@ class Command(BaseCommand):
         if opts["account"]:
             if opts["account_sid"] or opts["auth_token"]:
                 raise CommandError("Give either --account or --account-sid/--auth-token.")
-            # Imported lazily: datacenter needs the database, this module must not.
-            from datacenter.selectors import credentials_for_account_name
-
+            # Saved accounts belong to a layer above this one: the site names the function
+            # that finds them (setting TWILIO_SAVED_ACCOUNT_CREDENTIALS), this app never
+            # imports it. Resolved lazily: that function needs the database, this module must not.
+            if not getattr(settings, "TWILIO_SAVED_ACCOUNT_CREDENTIALS", ""):
+                raise CommandError("This installation has no saved accounts: use --account-sid.")
+            credentials_for_account_name = import_string(settings.TWILIO_SAVED_ACCOUNT_CREDENTIALS)
             try:
                 creds = credentials_for_account_name(opts["account"])
             except Exception as exc:  # the selector's own "not found" error, in its words

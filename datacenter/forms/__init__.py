@@ -1,5 +1,0 @@
-"""Forms of the Connect Data page (four panes) and the Accounts tab.
-
-Forms only parse and validate input; writes happen in datacenter/services.py and
-scheduler/services.py, called from the views.
-"""

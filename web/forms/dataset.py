@@ -1,0 +1,112 @@
+"""Pane 4 (Name & Describe) and the four panes of the connector page taken together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import QueryDict
+
+from datacenter.models import DataSet
+from scheduler.models import Schedule
+from web.forms.accounts import CredentialsForm
+from web.forms.common import initial_from_data
+from web.forms.details import DetailsForm, details_initial
+from web.forms.scheduling import SchedulingForm, scheduling_initial, valid_zone
+
+PREFIXES = {"credentials": "cred", "details": "details", "scheduling": "schedule", "naming": "ds"}
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(label="DataSet name", max_length=120)
+    description = forms.CharField(
+        label="Description", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the DataSet a name.")
+        return name
+
+
+@dataclass
+class ConnectorPage:
+    """The four pane forms of one connector page, bound or not."""
+
+    credentials: CredentialsForm
+    details: DetailsForm
+    scheduling: SchedulingForm
+    naming: NameForm
+
+    @property
+    def forms(self) -> list[forms.Form]:
+        return [self.credentials, self.details, self.scheduling, self.naming]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        owner: AbstractBaseUser,
+        data: QueryDict | None = None,
+        initial: dict[str, dict[str, Any]] | None = None,
+        validate: set[str] | frozenset[str] = frozenset(PREFIXES),
+    ) -> ConnectorPage:
+        """Bind the panes named in `validate` to `data`; show the others with the posted
+        values as initial values, so a refresh round trip shows no errors for them."""
+        initial = initial or {}
+        tz = valid_zone((data or {}).get("schedule-tz") or initial.get("scheduling", {}).get("tz"))
+
+        def make(key: str, form_class: type[forms.Form], **extra: Any) -> Any:
+            prefix = PREFIXES[key]
+            if data is not None and key in validate:
+                return form_class(data, prefix=prefix, **extra)
+            form = form_class(prefix=prefix, initial=initial.get(key, {}), **extra)
+            if data is not None:
+                form.initial = initial_from_data(form, data)
+            return form
+
+        return cls(
+            credentials=make("credentials", CredentialsForm, owner=owner),
+            details=make("details", DetailsForm, time_zone=tz),
+            scheduling=make("scheduling", SchedulingForm),
+            naming=make("naming", NameForm),
+        )
+
+    def is_valid(self) -> bool:
+        # Every pane is validated so every error shows at once, not one pane at a time.
+        results = [form.is_valid() for form in self.forms]
+        return all(results)
+
+    def dataset_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for services.dataset_create / dataset_update (minus the account)."""
+        return {
+            "name": self.naming.cleaned_data["name"],
+            "description": self.naming.cleaned_data.get("description", ""),
+            "report": self.details.cleaned_data["report"],
+            "params": self.details.params,
+            "time_zone": self.scheduling.cleaned_data["tz"],
+            "update_method": self.scheduling.cleaned_data["update_method"],
+        }
+
+
+def page_initial(*, time_zone: str, dataset: DataSet | None = None,
+                 account_id: int | None = None) -> dict[str, dict[str, Any]]:
+    """Initial values of the four panes: a new DataSet, or the saved one for Edit."""
+    if dataset is None:
+        return {
+            "credentials": {"account": account_id} if account_id else {},
+            "scheduling": {"tz": valid_zone(time_zone)},
+        }
+    schedule = Schedule.objects.filter(dataset=dataset).first()
+    return {
+        "credentials": {"account": dataset.account_id},
+        "details": details_initial(dataset.params or {}, dataset.report),
+        "scheduling": scheduling_initial(
+            schedule, time_zone=dataset.time_zone, update_method=dataset.update_method
+        ),
+        "naming": {"name": dataset.name, "description": dataset.description},
+    }
