@@ -24,7 +24,8 @@ from tests.hostile_support import (
     _counts,
     hostile,
 )
-from twilio_reports.definitions import FILTERS, REPORTS, validate_params
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS, validate_params
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN
 from web.forms.details import DetailsForm
 from web.forms.scheduling import SchedulingForm, zone_choices

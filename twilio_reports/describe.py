@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from twilio_reports.definitions import FILTERS, GRANULARITIES, REPORTS
+from twilio_reports.definitions import GRANULARITIES, REPORTS
+from twilio_reports.filters import FILTERS
 from twilio_reports.plan import PullRequest
 
 
@@ -23,7 +24,7 @@ def filters_in_words(report: str, params: dict[str, str]) -> list[str]:
         if fdef.kind == "granularity":
             out.append(GRANULARITIES[value].label if value in GRANULARITIES else value)
             continue
-        shown = dict(fdef.choices_for(report)).get(value, value)
+        shown = dict(fdef.choices).get(value, value)
         out.append(f"{fdef.label.removesuffix(' Number')} {shown}")
     return out
 

@@ -15,13 +15,8 @@ from twilio_reports.claims import DayClaim
 from twilio_reports.client import PullStats, TwilioClient, TwilioError
 from twilio_reports.credentials import Credentials
 from twilio_reports.dates import day_bounds_utc, iso_utc, split_days, utc_days
-from twilio_reports.definitions import (
-    CONFERENCE_STATUSES,
-    REPORTS,
-    ReportDef,
-    validate_params,
-    wire_filters,
-)
+from twilio_reports.definitions import REPORTS, ReportDef
+from twilio_reports.filters import CONFERENCE_STATUSES, validate_params, wire_filters
 
 _DAY_US = 86_400_000_000
 # Many accounts (up to 1,000 subaccounts): each account is first asked for its whole window

@@ -2,7 +2,8 @@ import pyarrow as pa
 import pytest
 
 from twilio_reports.categories import USAGE_CATEGORIES
-from twilio_reports.definitions import FILTERS, REPORTS, validate_params, wire_filters
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS, validate_params, wire_filters
 
 
 def test_it_defines_the_seven_reports():

@@ -16,15 +16,8 @@ from typing import Any
 from django import forms
 
 from twilio_reports.dates import DateBlock, resolve_window, today_in
-from twilio_reports.definitions import (
-    DEFAULT_GRANULARITY,
-    FILTERS,
-    GRANULARITIES,
-    REPORT_CHOICES,
-    REPORTS,
-    FilterDef,
-    validate_params,
-)
+from twilio_reports.definitions import DEFAULT_GRANULARITY, GRANULARITIES, REPORT_CHOICES, REPORTS
+from twilio_reports.filters import FILTERS, FilterDef, validate_params
 from web.forms.common import RelevantFieldsForm
 
 CATEGORY_DATALIST_ID = "dc-categories"

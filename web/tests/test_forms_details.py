@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from twilio_reports.definitions import FILTERS, REPORTS
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS
 from web.forms.details import DetailsForm, details_initial, visible_fields
 
 

@@ -9,7 +9,8 @@ from datacenter.models import DataSet, Region, TwilioAccount
 from datacenter.tests.base import connector_post
 from datacenter.tests.factories import dataset_make, sandbox_account_make
 from scheduler.models import Run, RunTrigger, Schedule
-from twilio_reports.definitions import FILTERS, REPORTS
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 from datacenter.models import DataSet, TwilioAccount
 from datacenter.tests.base import connector_post
 from datacenter.tests.factories import sandbox_account_make
-from twilio_reports.definitions import FILTERS, REPORTS
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db

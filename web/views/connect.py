@@ -23,7 +23,8 @@ from datacenter import selectors, services
 from datacenter.models import DataSet, Region, TwilioAccount
 from datacenter.pulls import PullSetupError, pull_request_for
 from scheduler.services import RunAlreadyActive, run_request, schedule_save
-from twilio_reports.definitions import FILTERS, REPORTS
+from twilio_reports.definitions import REPORTS
+from twilio_reports.filters import FILTERS
 from twilio_reports.service import Credentials, TwilioError
 from twilio_reports.service import preview as twilio_preview
 from web.forms.accounts import CredentialsForm
