@@ -66,6 +66,13 @@ class UpdateMethod(models.TextChoices):
     MERGE = "merge", "Merge"
 
 
+class EmptyResult(models.TextChoices):
+    """What a run that gets no rows from Twilio does (DataSet.on_empty)."""
+
+    KEEP = "keep", "Keep the current version and warn"
+    SAVE = "save", "Save an empty version"
+
+
 def report_choices() -> list[tuple[str, str]]:
     # The report definitions are the one source of truth for what reports exist.
     from twilio_reports.definitions import REPORTS
@@ -90,6 +97,10 @@ class DataSet(models.Model):
     update_method = models.CharField(
         max_length=16, choices=UpdateMethod.choices, default=UpdateMethod.REPLACE
     )
+    # A filter typo or a server that reads dates differently must not replace good data
+    # with nothing: by default a 0-row run keeps the current version (datacenter.pulls).
+    on_empty = models.CharField(max_length=8, choices=EmptyResult.choices,
+                                default=EmptyResult.KEEP)
     # Denormalised pointer so the DataSets tab needs a constant number of queries.
     current_version = models.ForeignKey(
         "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -1,22 +1,35 @@
 """The pull that turns a saved DataSet into a new version: its twilio_reports PullRequest
 (filters and the date window), the pull itself and the one Delta write it ends with."""
 
+from __future__ import annotations
+
+import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from datacenter import tables
-from datacenter.models import DataSet, Version
+from datacenter.models import DataSet, EmptyResult, Version
 from datacenter.selectors import credentials_for_account
 from twilio_reports.dates import DateBlock, resolve_window, today_in
 from twilio_reports.definitions import REPORTS
+from twilio_reports.describe import nothing_returned
 from twilio_reports.service import PullRequest, PullStats, pull_batches
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
 
 class PullSetupError(Exception):
     """The DataSet cannot be pulled as configured; the message is for the user."""
+
+
+class NoRows(Exception):
+    """Twilio returned nothing and the DataSet keeps its current version (EmptyResult.KEEP);
+    the message says what was asked, for the run's History and Overview."""
 
 
 def date_block_from(params: dict) -> DateBlock | None:
@@ -80,10 +93,21 @@ def version_pull(
     batches = pull_batches(
         request, credentials_for_account(dataset.account), on_progress=on_progress, stats=stats
     )
+    if dataset.on_empty == EmptyResult.KEEP:
+        batches = _unless_empty(batches, request)
     result = tables.write_version(
         uri, batches, report.arrow_schema(), mode=mode, merge_key=report.merge_key
     )
     return version_record(dataset=dataset, result=result)
+
+
+def _unless_empty(batches: Iterator[pa.RecordBatch], request: PullRequest
+                  ) -> Iterator[pa.RecordBatch]:
+    """The batches, once one holds a row; NoRows (before anything is written) when none does."""
+    for batch in batches:
+        if batch.num_rows:
+            return itertools.chain([batch], batches)
+    raise NoRows(f"{nothing_returned(request)} The current version was kept.")
 
 
 def _align_table(uri: str, dataset: DataSet) -> str:

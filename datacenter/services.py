@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from datacenter import crypto, tables
-from datacenter.models import DataSet, Region, TwilioAccount, UpdateMethod, Version
+from datacenter.models import DataSet, EmptyResult, Region, TwilioAccount, UpdateMethod, Version
 from datacenter.selectors import credentials_build, credentials_for_account
 from twilio_reports.service import TwilioError, check_credentials
 
@@ -116,6 +116,7 @@ def dataset_create(
     params: dict,
     time_zone: str,
     update_method: str = UpdateMethod.REPLACE,
+    on_empty: str = EmptyResult.KEEP,
 ) -> DataSet:
     if account is not None and account.owner_id != owner.pk:
         raise PermissionError("That account belongs to another user.")
@@ -128,6 +129,7 @@ def dataset_create(
         params=params,
         time_zone=time_zone,
         update_method=update_method,
+        on_empty=on_empty,
     )
 
 
@@ -141,6 +143,7 @@ def dataset_update(
     params: dict,
     time_zone: str,
     update_method: str,
+    on_empty: str = EmptyResult.KEEP,
 ) -> DataSet:
     if account is not None and account.owner_id != dataset.owner_id:
         raise PermissionError("That account belongs to another user.")
@@ -151,6 +154,7 @@ def dataset_update(
     dataset.params = params
     dataset.time_zone = time_zone
     dataset.update_method = update_method
+    dataset.on_empty = on_empty
     # Only the settings: runs update the version/run pointers concurrently.
     dataset.save(update_fields=[*DATASET_SETTINGS, "updated"])
     return dataset
@@ -164,6 +168,7 @@ DATASET_SETTINGS = (
     "params",
     "time_zone",
     "update_method",
+    "on_empty",
 )
 
 

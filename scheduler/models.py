@@ -54,9 +54,14 @@ class RunState(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Twilio returned no rows and the DataSet kept its current version (EmptyResult.KEEP):
+    # not a failure (nothing to retry), but worth a look, so it needs attention.
+    EMPTY = "empty", "No rows"
 
 
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+# A DataSet whose last run ended so needs attention (the DataSets tab's quick filter).
+ATTENTION_STATES = (RunState.FAILED, RunState.EMPTY)
 
 
 class Run(models.Model):

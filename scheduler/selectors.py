@@ -8,7 +8,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from datacenter.models import DataSet, Version
-from scheduler.models import ACTIVE_STATES, Run, RunState
+from scheduler.models import ACTIVE_STATES, ATTENTION_STATES, Run, RunState
 
 DATASET_FILTERS = ("all", "recent", "attention")
 
@@ -57,7 +57,7 @@ def dataset_list(
     if quick == "recent":
         qs = qs.filter(last_run_queued_at__gte=timezone.now() - timezone.timedelta(days=1))
     elif quick == "attention":
-        qs = qs.filter(Q(account__isnull=True) | Q(last_run_state=RunState.FAILED))
+        qs = qs.filter(Q(account__isnull=True) | Q(last_run_state__in=ATTENTION_STATES))
     if search:
         qs = qs.filter(name__icontains=search[:100])
     return qs.order_by(*DATASET_SORTS.get(sort, DATASET_SORTS["name"]))
@@ -92,9 +92,9 @@ def run_is_active(run: Run | None) -> bool:
 
 
 def dataset_needs_attention(dataset: DataSet, last_run: Run | None) -> bool:
-    """Its account was deleted, or its last run failed."""
+    """Its account was deleted, or its last run failed or got no rows."""
     return dataset.account_id is None or (
-        last_run is not None and last_run.state == RunState.FAILED
+        last_run is not None and last_run.state in ATTENTION_STATES
     )
 
 
@@ -113,7 +113,8 @@ def runs_by_version(*, versions: Iterable[Version]) -> dict[int, Run]:
 
 def run_summary(*, dataset: DataSet) -> dict:
     """History summary in one query: finished runs, successes, average successful duration."""
-    finished = Run.objects.filter(dataset=dataset, state__in=[RunState.SUCCEEDED, RunState.FAILED])
+    finished = Run.objects.filter(
+        dataset=dataset, state__in=[RunState.SUCCEEDED, RunState.FAILED, RunState.EMPTY])
     figures = finished.aggregate(
         finished=Count("id"),
         succeeded=Count("id", filter=Q(state=RunState.SUCCEEDED)),

@@ -37,12 +37,14 @@ def dataset_make(
     name: str = "Calls",
     time_zone: str = "UTC",
     update_method: str = "replace",
+    on_empty: str = "keep",
     spec: dict | None = None,
     **schedule,
 ) -> DataSet:
     dataset = services.dataset_create(
         owner=owner,
         account=account,
+        on_empty=on_empty,
         name=name,
         description="",
         report=report,

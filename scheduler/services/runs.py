@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from datacenter import services as dc_services
 from datacenter.models import DataSet, Version
-from datacenter.pulls import PullSetupError, version_pull
+from datacenter.pulls import NoRows, PullSetupError, version_pull
 from scheduler.models import Run, RunState, RunTrigger, Schedule
 from scheduler.services.notify import notify_failure
 from twilio_reports.service import PullStats, TwilioError
@@ -100,6 +100,8 @@ def run_execute(*, run_id: int) -> Run | None:
             stats=progress.stats,
         )
         progress(progress.stats, force=True)
+    except NoRows as exc:
+        return _run_empty(run, dataset, progress.stats, str(exc))
     except Exception as exc:
         return _run_failed(run, dataset, progress.stats, _plain_error(exc, dataset))
     _run_succeeded(run, dataset, progress.stats, version)
@@ -132,6 +134,22 @@ def _run_succeeded(run: Run, dataset: DataSet, stats: PullStats, version: Versio
     )
     Schedule.objects.filter(dataset=dataset).update(retries_made=0, retry_at=None, reminded_at=None)
     dc_services.versions_reclaim(dataset=dataset, keep=settings.DATASET_KEEP_VERSIONS)
+
+
+def _run_empty(run: Run, dataset: DataSet, stats: PullStats, warning: str) -> Run:
+    """No rows and the DataSet keeps its version: not retried, shown as needing attention."""
+    Run.objects.filter(pk=run.pk).update(
+        state=RunState.EMPTY,
+        finished_at=timezone.now(),
+        pages=stats.pages,
+        rows=0,
+        retries=stats.retries,
+        error=warning,  # what happened, in plain words, as for a failure
+        warnings=list(stats.warnings),
+    )
+    Schedule.objects.filter(dataset=dataset).update(retries_made=0, retry_at=None)
+    run.refresh_from_db()
+    return run
 
 
 def _run_failed(run: Run, dataset: DataSet, stats: PullStats, error: str) -> Run:

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import QueryDict
 
-from datacenter.models import DataSet
+from datacenter.models import DataSet, EmptyResult
 from scheduler.models import Schedule
 from web.forms.accounts import CredentialsForm
 from web.forms.common import initial_from_data
@@ -90,6 +90,7 @@ class ConnectorPage:
             "params": self.details.params,
             "time_zone": self.scheduling.cleaned_data["tz"],
             "update_method": self.scheduling.cleaned_data["update_method"],
+            "on_empty": self.scheduling.cleaned_data.get("on_empty") or EmptyResult.KEEP,
         }
 
 
@@ -106,7 +107,8 @@ def page_initial(*, time_zone: str, dataset: DataSet | None = None,
         "credentials": {"account": dataset.account_id},
         "details": details_initial(dataset.params or {}, dataset.report),
         "scheduling": scheduling_initial(
-            schedule, time_zone=dataset.time_zone, update_method=dataset.update_method
+            schedule, time_zone=dataset.time_zone, update_method=dataset.update_method,
+            on_empty=dataset.on_empty,
         ),
         "naming": {"name": dataset.name, "description": dataset.description},
     }

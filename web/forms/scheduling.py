@@ -17,7 +17,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
-from datacenter.models import UpdateMethod
+from datacenter.models import EmptyResult, UpdateMethod
 from scheduler.models import Schedule
 from scheduler.recurrence import (
     MONTH_NAMES,
@@ -31,6 +31,10 @@ from scheduler.recurrence import (
     validate,
 )
 from web.forms.common import RelevantFieldsForm
+from web.forms.fields import checks as _checks
+from web.forms.fields import integer as _int
+from web.forms.fields import radios as _radios
+from web.forms.fields import time_of_day as _time
 
 BASIC_KINDS = (
     ("manual", "Manually"),
@@ -91,32 +95,6 @@ def valid_zone(name: str | None) -> str:
     return name if name and name in dict(zone_choices()) else "UTC"
 
 
-def _time(label: str, required: bool = False) -> forms.TimeField:
-    widget = forms.TimeInput(attrs={"type": "time"}, format=TIME_FORMAT)
-    return forms.TimeField(label=label, required=required, widget=widget)
-
-
-def _int(label: str, low: int, high: int, initial: int | None = None) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label, required=False, min_value=low, max_value=high, initial=initial,
-        widget=forms.NumberInput(attrs={"min": low, "max": high}),
-    )
-
-
-def _checks(label: str, choices: tuple[tuple[str, str], ...]) -> forms.MultipleChoiceField:
-    return forms.MultipleChoiceField(
-        label=label, required=False, choices=choices,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-    )
-
-
-def _radios(label: str, choices: tuple[tuple[str, str], ...], initial: str) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label, choices=choices, initial=initial,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-    )
-
-
 def _hhmm(value: time | None) -> str | None:
     return value.strftime(TIME_FORMAT) if value is not None else None
 
@@ -160,6 +138,9 @@ class SchedulingForm(RelevantFieldsForm):
     )
     tz = forms.ChoiceField(label="Time zone", choices=(), initial="UTC")
     update_method = _radios("Update method", tuple(UpdateMethod.choices), UpdateMethod.REPLACE)
+    on_empty = forms.ChoiceField(
+        label="When a run returns no rows", choices=EmptyResult.choices, required=False,
+        initial=EmptyResult.KEEP, widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     retry = _radios("Error handling", RETRY_CHOICES, "always")
     retry_every_minutes = _int("Retry every (minutes)", 1, 1440, initial=15)
     retry_max = _int("At most (times)", 1, 20, initial=3)
@@ -182,7 +163,7 @@ class SchedulingForm(RelevantFieldsForm):
         return self.current("tab") != "advanced" and self.current("kind") == "manual"
 
     def relevant_fields(self) -> set[str]:
-        shown = {"tab", "tz", "update_method", "retry"}
+        shown = {"tab", "tz", "update_method", "on_empty", "retry"}
         if self.current("retry") != "never":
             shown |= {"retry_every_minutes", "retry_max"}
         if self.current("tab") == "advanced":
@@ -334,9 +315,11 @@ def _normalise_start(value: str) -> str | None:
         return value  # recurrence.validate words the error
 
 
-def scheduling_initial(schedule: Schedule | None, *, time_zone: str, update_method: str) -> dict:
+def scheduling_initial(schedule: Schedule | None, *, time_zone: str, update_method: str,
+                       on_empty: str = EmptyResult.KEEP) -> dict:
     """Initial values of the pane from a saved schedule (the inverse of build_spec)."""
-    initial: dict[str, Any] = {"tz": valid_zone(time_zone), "update_method": update_method}
+    initial: dict[str, Any] = {"tz": valid_zone(time_zone), "update_method": update_method,
+                               "on_empty": on_empty}
     if schedule is None:
         return initial
     spec = dict(schedule.spec or {})

@@ -45,5 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Succeeded: {run.rows} rows, version {run.version.number}.")
         elif run.state == RunState.FAILED:
             raise CommandError(f"Failed: {run.error}")
+        elif run.state == RunState.EMPTY:
+            self.stderr.write(f"warning: {run.error}")
         else:
             raise CommandError(f"Still {run.state} after {timeout}s.")
