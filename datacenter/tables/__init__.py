@@ -5,6 +5,7 @@ No Django models here: services call these functions with the table's URI.
 """
 
 from ._store import VersionUnavailable, filesystem, forget, latest_version, table_uri
+from .changes import Window
 from .export import iter_csv
 from .read import ColumnStats, Page, describe, read_page, read_table, version_schema
 from .write import WriteResult, reclaim, restore, write_version
@@ -13,6 +14,7 @@ __all__ = [
     "ColumnStats",
     "Page",
     "VersionUnavailable",
+    "Window",
     "WriteResult",
     "describe",
     "filesystem",

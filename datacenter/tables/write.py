@@ -9,18 +9,14 @@ are deleted and the table stays at its current version.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
@@ -36,11 +32,12 @@ from ._store import (
     storage_options,
     table_exists,
 )
+from .changes import MergeCounts, Window
+from .files import Files, conform, key_of, table_schema
+from .merge import existing_keys, merge_actions
 
 Mode = Literal["replace", "append", "merge"]
 
-ROW_GROUP_ROWS = 8_192  # small groups keep a sorted page's random row reads cheap
-FILE_ROWS = 262_144  # several files per version let reads and merges work file by file
 _ORPHAN_GRACE_S = 3600  # unreferenced files younger than this may belong to a running write
 
 
@@ -51,110 +48,9 @@ class WriteResult:
     bytes: int  # total size of the new version's data files
     added_rows: int  # rows written by this call (merge: inserted keys only)
     updated_rows: int = 0  # merge: rows whose key already existed
-
-
-def table_schema(schema: pa.Schema) -> pa.Schema:
-    """Every column nullable: Twilio omits fields freely, and it keeps schemas comparable."""
-    return pa.schema([pa.field(f.name, f.type, nullable=True) for f in schema])
-
-
-def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    if batch.schema.equals(schema):
-        return batch
-    return batch.select(schema.names).cast(schema)
-
-
-@dataclass
-class _Files:
-    """Rolling parquet files inside the table folder, all named after the version they make."""
-
-    uri: str
-    schema: pa.Schema
-    version: int
-    fs: pafs.FileSystem = field(init=False)
-    root: str = field(init=False)
-    adds: list[AddAction] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)  # full paths, for cleanup on failure
-    _writer: pq.ParquetWriter | None = None
-    _seq: int = 0
-    group: int = 1  # 0 for rewritten old rows, 1 for new rows: old rows list first
-    _name: str = ""
-    _rows: int = 0
-    _nulls: dict[str, int] = field(default_factory=dict)
-    _tag: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-    def __post_init__(self) -> None:
-        self.fs, self.root = filesystem(self.uri)
-
-    def _path(self, name: str) -> str:
-        return f"{self.root}/{name}" if self.root else name
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        while batch.num_rows:
-            if self._writer is None:
-                # Path order == row order: v<version>-<group><seq>-<tag> sorts chronologically.
-                self._name = f"v{self.version:010d}-{self.group}{self._seq:05d}-{self._tag}.parquet"
-                self._seq += 1
-                self.written.append(self._path(self._name))
-                self._writer = pq.ParquetWriter(
-                    self._path(self._name),
-                    self.schema,
-                    filesystem=self.fs,
-                    # LZ4 decodes ~1.5x faster than snappy at a similar size.
-                    compression="lz4",
-                    use_dictionary=_dictionary_columns(batch),
-                    write_statistics=True,
-                )
-                self._rows, self._nulls = 0, dict.fromkeys(self.schema.names, 0)
-            take = min(batch.num_rows, FILE_ROWS - self._rows)
-            part = batch.slice(0, take)
-            self._writer.write_batch(part, row_group_size=ROW_GROUP_ROWS)
-            for name, col in zip(part.schema.names, part.columns, strict=True):
-                self._nulls[name] += col.null_count
-            self._rows += take
-            batch = batch.slice(take)
-            if self._rows >= FILE_ROWS:
-                self._close()
-
-    def _close(self) -> None:
-        if self._writer is None:
-            return
-        self._writer.close()
-        self._writer = None
-        size = self.fs.get_file_info(self._path(self._name)).size
-        stats = {"numRecords": self._rows, "nullCount": self._nulls}
-        self.adds.append(
-            AddAction(self._name, size, {}, int(time.time() * 1000), True, json.dumps(stats))
-        )
-
-    def finish(self) -> list[AddAction]:
-        self._close()
-        return self.adds
-
-    def discard(self) -> None:
-        if self._writer is not None:
-            # The half-written file is deleted just below; a close error changes nothing.
-            with contextlib.suppress(Exception):
-                self._writer.close()
-            self._writer = None
-        for path in self.written:
-            # An orphan left behind is harmless: reclaim() removes it later.
-            with contextlib.suppress(OSError):
-                self.fs.delete_file(path)
-
-
-def _dictionary_columns(sample: pa.RecordBatch) -> list[str]:
-    """Columns worth dictionary encoding, judged on the file's first batch.
-
-    Mostly-unique columns (sids, URIs, phone numbers) gain nothing from a dictionary and
-    reading them back through one costs ~2x, so they are written plain.
-    """
-    names = []
-    for name, col in zip(sample.schema.names, sample.columns, strict=True):
-        valid = len(col) - col.null_count
-        if not valid or pc.count_distinct(col).as_py() <= valid // 2:
-            names.append(name)
-    return names
+    removed_rows: int = 0  # merge with a Window: old rows outside what it keeps
+    changed_rows: int | None = None  # merge with a Window: updated rows whose values differ
+    skipped_rows: int = 0  # append with skip_existing: fetched rows whose key was there
 
 
 def _check_schema(dt: DeltaTable, schema: pa.Schema) -> None:
@@ -165,16 +61,6 @@ def _check_schema(dt: DeltaTable, schema: pa.Schema) -> None:
         raise ValueError(
             f"schema differs from the table's: table has {current}, the write has {schema}"
         )
-
-
-def _key(table: pa.Table | pa.RecordBatch, merge_key: tuple[str, ...]) -> pa.Array:
-    """One comparable value per row; a null in any key part never matches (SQL semantics)."""
-    parts = [pc.cast(table.column(k), pa.string()) for k in merge_key]
-    if len(parts) == 1:
-        key = parts[0]
-    else:
-        key = pc.binary_join_element_wise(*parts, "\x1f", null_handling="emit_null")
-    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
 
 
 def _commit(
@@ -201,8 +87,13 @@ def write_version(
     *,
     mode: Mode,
     merge_key: tuple[str, ...] = (),
+    window: Window | None = None,
+    skip_existing: bool = False,
 ) -> WriteResult:
-    """Write one new version from streamed batches; nothing is committed if they fail."""
+    """Write one new version from streamed batches; nothing is committed if they fail.
+
+    `window` (merge): see Window. `skip_existing` (append): rows whose key is already in
+    the table are not added again."""
     if mode not in ("replace", "append", "merge"):
         raise ValueError(f"unknown write mode {mode!r}")
     schema = table_schema(schema)
@@ -214,116 +105,38 @@ def write_version(
     dt = delta_table(uri) if exists else None
     if dt is not None:
         _check_schema(dt, schema)
-    files = _Files(uri, schema, dt.version() + 1 if dt is not None else 0)
+    files = Files(uri, schema, dt.version() + 1 if dt is not None else 0)
     if files.root and isinstance(files.fs, pafs.LocalFileSystem):  # no folders in a bucket
         files.fs.create_dir(files.root, recursive=True)
     keys: list[pa.Array] = []
-    written = updated = 0
+    written = updated = skipped = 0
+    merged = MergeCounts()
+    present = (existing_keys(dt, merge_key) if skip_existing and mode == "append"
+               and dt is not None and merge_key else None)
     try:
         for batch in batches:
-            batch = _conform(batch, schema)
+            batch = conform(batch, schema)
+            if present is not None:
+                known = pc.is_in(key_of(batch, merge_key), value_set=present)
+                fresh = batch.filter(pc.invert(known))
+                skipped += batch.num_rows - fresh.num_rows
+                batch = fresh
             if mode == "merge":
-                keys.append(_key(batch, merge_key))
+                keys.append(key_of(batch, merge_key))
             files.write(batch)
             written += batch.num_rows
         actions: list[AddAction | RemoveAction] = list(files.finish())
         if mode == "merge":
-            actions, written, updated = _merge_actions(dt, files, keys, merge_key)
+            actions, merged = merge_actions(dt, files, keys, merge_key, window)
+            written, updated = merged.source_rows, merged.updated
         delta_mode = "overwrite" if mode == "replace" else "append"
         version = _commit(uri, schema, actions, delta_mode, new=dt is None)
     except BaseException:
         files.discard()
         raise
     opened = open_version(uri, version)
-    return WriteResult(version, opened.total_rows, opened.total_bytes, written - updated, updated)
-
-
-def _last_occurrence(keys: pa.Array) -> pa.Array | None:
-    """Mask keeping only the last row of each key (None when keys are already unique)."""
-    if pc.count_distinct(keys, mode="only_valid").as_py() + keys.null_count == len(keys):
-        return None
-    idx = pa.table({"k": keys, "i": pa.array(range(len(keys)), pa.int64())})
-    valid = idx.filter(pc.is_valid(idx["k"]))
-    last = valid.group_by("k").aggregate([("i", "max")])["i_max"]
-    keep = pc.is_in(idx["i"], value_set=last)
-    return pc.or_(keep, pc.is_null(idx["k"])).combine_chunks()  # null keys never collide
-
-
-def _rewrite_filtered(
-    files: _Files, source: pq.ParquetFile, keep: pa.Array, offset: int = 0
-) -> int:
-    """Copy `source` row group by row group keeping rows where `keep` is true."""
-    kept = 0
-    for g in range(source.num_row_groups):
-        group = source.read_row_group(g)
-        mask = keep.slice(offset, group.num_rows)
-        offset += group.num_rows
-        part = group.filter(mask)
-        for batch in part.to_batches():
-            files.write(batch)
-        kept += part.num_rows
-    return kept
-
-
-def _dedupe_source(
-    files: _Files, adds: list[AddAction], keys: list[pa.Array]
-) -> tuple[list[AddAction], pa.Array]:
-    all_keys = pa.concat_arrays(keys) if keys else pa.array([], pa.string())
-    keep = _last_occurrence(all_keys)
-    if keep is None:
-        return adds, all_keys
-    # Rare (the API repeated a row): rewrite the staged files without earlier duplicates.
-    staged = [(a, files._path(a.path)) for a in adds]
-    files.adds = []
-    offset = 0
-    for add, path in staged:
-        rows = json.loads(add.stats)["numRecords"]
-        with files.fs.open_input_file(path) as f:
-            _rewrite_filtered(files, pq.ParquetFile(f), keep, offset)
-        offset += rows
-        files.fs.delete_file(path)
-        files.written.remove(path)
-    return files.finish(), all_keys.filter(keep)
-
-
-def _merge_actions(
-    dt: DeltaTable | None,
-    files: _Files,
-    keys: list[pa.Array],
-    merge_key: tuple[str, ...],
-) -> tuple[list[AddAction | RemoveAction], int, int]:
-    """Upsert: drop target rows whose key is in the source, then add all source rows.
-
-    Memory is bounded by the source's key column, not its rows: each target file is scanned
-    on its key columns and only files holding a matched key are rewritten (row group by
-    row group), the others are kept untouched. Returns (actions, source rows, updated rows).
-    """
-    source_adds, source_keys = _dedupe_source(files, list(files.adds), keys)
-    source_rows = sum(json.loads(a.stats)["numRecords"] for a in source_adds)
-    if dt is None:
-        return list(source_adds), source_rows, 0
-    value_set = pc.unique(source_keys.drop_null())
-    current = open_version(dt.table_uri, dt.version())
-    now = int(time.time() * 1000)
-    removes: list[RemoveAction] = []
-    matched_keys: list[pa.Array] = []
-    rewrite_from = len(files.adds)
-    files.group = 0
-    for i, path in enumerate(current.paths):
-        pf = current.parquet(i)
-        target_keys = _key(pf.read(columns=list(merge_key)), merge_key)
-        hit = pc.is_in(target_keys, value_set=value_set)
-        if not pc.any(hit).as_py():
-            continue
-        matched_keys.append(target_keys.filter(hit))
-        _rewrite_filtered(files, pf, pc.invert(hit))
-        rel = path[len(files.root) + 1 :] if files.root else path
-        removes.append(RemoveAction(rel, True, now, current.sizes[i], {}))
-    files.finish()
-    rewritten = files.adds[rewrite_from:]
-    # Counted on distinct keys: a target holding a key twice (after appends) is one update.
-    updated = len(pc.unique(pa.concat_arrays(matched_keys))) if matched_keys else 0
-    return [*source_adds, *rewritten, *removes], source_rows, updated
+    return WriteResult(version, opened.total_rows, opened.total_bytes, written - updated, updated,
+                       merged.removed, merged.changed, skipped)
 
 
 def restore(uri: str, delta_version: int) -> WriteResult:

@@ -14,7 +14,7 @@ import pytest
 
 from datacenter import tables
 from datacenter.tables import _store
-from datacenter.tables import write as table_write
+from datacenter.tables import files as table_files
 
 SCHEMA = pa.schema(
     [
@@ -62,8 +62,8 @@ def make_rows(n: int) -> list[dict]:
 @pytest.fixture
 def table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[dict]]:
     # Tiny files and row groups so that paging crosses file and row-group boundaries.
-    monkeypatch.setattr(table_write, "FILE_ROWS", 40)
-    monkeypatch.setattr(table_write, "ROW_GROUP_ROWS", 7)
+    monkeypatch.setattr(table_files, "FILE_ROWS", 40)
+    monkeypatch.setattr(table_files, "ROW_GROUP_ROWS", 7)
     data = make_rows(150)
     uri = str(tmp_path / "t")
     batches = [
