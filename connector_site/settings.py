@@ -260,6 +260,13 @@ TWILIO_SANDBOX_URL = env.str("TWILIO_SANDBOX_URL", default="http://127.0.0.1:876
 # How `manage.py twilio_report --account NAME` finds a saved account (a layer above it).
 TWILIO_SAVED_ACCOUNT_CREDENTIALS = "datacenter.selectors.credentials_for_account_name"
 TWILIO_MAX_IN_FLIGHT = env.int("TWILIO_MAX_IN_FLIGHT", default=8)
+# Where the request budget of each Twilio account is shared (twilio_reports.budget): Redis
+# across machines when the broker is Redis, else lock files shared by this machine's
+# processes. A saved account's own cap (TwilioAccount.max_in_flight) applies to its pulls.
+TWILIO_BUDGET_URL = env.str(
+    "TWILIO_BUDGET_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else str(VAR_DIR / "budget"),
+)
 # Seconds to wait for Twilio to connect / to send a page, and a factor on every retry delay
 # (Retry-After and backoff); the tests' fault scenarios shrink them.
 TWILIO_CONNECT_TIMEOUT = env.float("TWILIO_CONNECT_TIMEOUT", default=10.0)

@@ -33,6 +33,9 @@ class TwilioAccount(models.Model):
     # None until the first check; then the result of the last Connect / Test connection.
     is_valid = models.BooleanField(null=True)
     check_message = models.CharField(max_length=300, blank=True, default="")
+    # Twilio caps requests in flight per account: every pull of this Account SID, in every
+    # worker, shares this many slots (twilio_reports.budget).
+    max_in_flight = models.PositiveSmallIntegerField(default=10)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -49,6 +52,10 @@ class TwilioAccount(models.Model):
                 name="account_key_sid_format",
             ),
             models.UniqueConstraint(fields=["owner", "name"], name="account_name_unique_per_owner"),
+            models.CheckConstraint(
+                condition=Q(max_in_flight__gte=1) & Q(max_in_flight__lte=100),
+                name="account_max_in_flight_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,6 +108,13 @@ class DataSet(models.Model):
     # with nothing: by default a 0-row run keeps the current version (datacenter.pulls).
     on_empty = models.CharField(max_length=8, choices=EmptyResult.choices,
                                 default=EmptyResult.KEEP)
+    # Merge only: fetch [last fetched day - lookback, today] instead of the whole window.
+    incremental = models.BooleanField(default=False)
+    lookback_days = models.PositiveSmallIntegerField(default=3)
+    # Append only: rows whose key is already in the table are not added again.
+    append_skip_existing = models.BooleanField(default=False)
+    # "Refresh everything": the next run pulls the whole window once (then cleared).
+    full_refresh_requested = models.BooleanField(default=False)
     # Denormalised pointer so the DataSets tab needs a constant number of queries.
     current_version = models.ForeignKey(
         "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -114,6 +128,13 @@ class DataSet(models.Model):
         indexes = [
             # The DataSets tab: an owner's DataSets by name (scheduler.selectors.dataset_list).
             models.Index(fields=["owner", "name"], name="dataset_owner_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(lookback_days__lte=90),
+                                   name="dataset_lookback_days_range"),
+            # Fetching only what changed needs Merge: other methods would repeat or lose rows.
+            models.CheckConstraint(condition=Q(incremental=False) | Q(update_method="merge"),
+                                   name="dataset_incremental_needs_merge"),
         ]
 
     def __str__(self) -> str:
@@ -136,8 +157,17 @@ class Version(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     # Set when retention removed this version's files; the row stays for History.
     reclaimed_at = models.DateTimeField(null=True, blank=True)
-    # Charts computed once per version (versions are immutable), see datacenter/version_figures.py.
+    # Charts computed once per version (immutable), see datacenter/version_figures.py.
     metrics = models.JSONField(null=True, blank=True)
+    # What the pull that made it fetched: local days of the DataSet's zone (None without a
+    # window), whether it was the whole window, and what the write did. The next incremental
+    # run starts from `fetched_to` minus the lookback.
+    fetched_from = models.DateField(null=True, blank=True)
+    fetched_to = models.DateField(null=True, blank=True)
+    full_pull = models.BooleanField(default=True)
+    rows_new = models.BigIntegerField(null=True, blank=True)
+    rows_changed = models.BigIntegerField(null=True, blank=True)
+    rows_removed = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]

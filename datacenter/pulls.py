@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from datacenter import tables
 from datacenter.models import DataSet, EmptyResult, Version
+from datacenter.refresh import fetch_record, refresh_for
 from datacenter.selectors import credentials_for_account
 from twilio_reports.dates import DateBlock, resolve_window, today_in
 from twilio_reports.definitions import REPORTS
 from twilio_reports.describe import nothing_returned
-from twilio_reports.service import PullRequest, PullStats, pull_batches
+from twilio_reports.service import PullConfig, PullRequest, PullStats, pull_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,18 +88,26 @@ def version_pull(
             "This DataSet's Twilio account was deleted: choose an account in Edit."
         )
     report = REPORTS[dataset.report]
-    request = pull_request_for(dataset, now=now)
     uri = tables.table_uri(dataset.pk)
     mode = _align_table(uri, dataset)
-    batches = pull_batches(
-        request, credentials_for_account(dataset.account), on_progress=on_progress, stats=stats
-    )
-    if dataset.on_empty == EmptyResult.KEEP:
+    refresh = refresh_for(dataset, pull_request_for(dataset, now=now))
+    request = refresh.request
+    # Every pull of this Account SID, in every worker, shares the account's request slots.
+    config = PullConfig.from_settings(max_in_flight=dataset.account.max_in_flight)
+    batches = pull_batches(request, credentials_for_account(dataset.account),
+                           on_progress=on_progress, stats=stats, config=config)
+    if dataset.on_empty == EmptyResult.KEEP and refresh.full:
         batches = _unless_empty(batches, request)
     result = tables.write_version(
-        uri, batches, report.arrow_schema(), mode=mode, merge_key=report.merge_key
+        uri, batches, report.arrow_schema(), mode=mode, merge_key=report.merge_key,
+        window=refresh.keep if mode == "merge" else None,
+        skip_existing=dataset.append_skip_existing and mode == "append",
     )
-    return version_record(dataset=dataset, result=result)
+    version = version_record(dataset=dataset, result=result,
+                             fetch=fetch_record(refresh, result))
+    if dataset.full_refresh_requested:
+        DataSet.objects.filter(pk=dataset.pk).update(full_refresh_requested=False)
+    return version
 
 
 def _unless_empty(batches: Iterator[pa.RecordBatch], request: PullRequest

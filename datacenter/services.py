@@ -3,6 +3,7 @@
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser
@@ -117,6 +118,9 @@ def dataset_create(
     time_zone: str,
     update_method: str = UpdateMethod.REPLACE,
     on_empty: str = EmptyResult.KEEP,
+    incremental: bool = False,
+    lookback_days: int = 3,
+    append_skip_existing: bool = False,
 ) -> DataSet:
     if account is not None and account.owner_id != owner.pk:
         raise PermissionError("That account belongs to another user.")
@@ -130,6 +134,9 @@ def dataset_create(
         time_zone=time_zone,
         update_method=update_method,
         on_empty=on_empty,
+        incremental=incremental,
+        lookback_days=lookback_days,
+        append_skip_existing=append_skip_existing,
     )
 
 
@@ -144,6 +151,9 @@ def dataset_update(
     time_zone: str,
     update_method: str,
     on_empty: str = EmptyResult.KEEP,
+    incremental: bool = False,
+    lookback_days: int = 3,
+    append_skip_existing: bool = False,
 ) -> DataSet:
     if account is not None and account.owner_id != dataset.owner_id:
         raise PermissionError("That account belongs to another user.")
@@ -155,6 +165,9 @@ def dataset_update(
     dataset.time_zone = time_zone
     dataset.update_method = update_method
     dataset.on_empty = on_empty
+    dataset.incremental = incremental
+    dataset.lookback_days = lookback_days
+    dataset.append_skip_existing = append_skip_existing
     # Only the settings: runs update the version/run pointers concurrently.
     dataset.save(update_fields=[*DATASET_SETTINGS, "updated"])
     return dataset
@@ -169,6 +182,9 @@ DATASET_SETTINGS = (
     "time_zone",
     "update_method",
     "on_empty",
+    "incremental",
+    "lookback_days",
+    "append_skip_existing",
 )
 
 
@@ -196,9 +212,20 @@ def _remove_table(uri: str) -> None:
 
 
 def version_record(
-    *, dataset: DataSet, result: "tables.WriteResult", restored_from: Version | None = None
+    *,
+    dataset: DataSet,
+    result: "tables.WriteResult",
+    restored_from: Version | None = None,
+    fetch: dict[str, Any] | None = None,
 ) -> Version:
-    """Record a Delta version as the DataSet's next version and make it current."""
+    """Record a Delta version as the DataSet's next version and make it current.
+
+    `fetch`: what the pull fetched (Version.fetched_from ... rows_removed). A revert
+    inherits the fetched range of the version it restores: incremental runs go on from it.
+    """
+    if fetch is None and restored_from is not None:
+        fetch = {"fetched_from": restored_from.fetched_from,
+                 "fetched_to": restored_from.fetched_to, "full_pull": restored_from.full_pull}
     columns = tables.version_schema(tables.table_uri(dataset.pk), result.delta_version)
     with transaction.atomic():
         # Lock the DataSet row so two writers cannot take the same number.
@@ -212,6 +239,7 @@ def version_record(
             rows=result.rows,
             columns=[list(c) for c in columns],
             bytes=result.bytes,
+            **(fetch or {}),
         )
         now = timezone.now()
         DataSet.objects.filter(pk=dataset.pk).update(

@@ -28,7 +28,8 @@ from twilio_reports.definitions import REPORTS
 from twilio_reports.filters import FILTERS, validate_params
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN
 from web.forms.details import DetailsForm
-from web.forms.scheduling import SchedulingForm, zone_choices
+from web.forms.scheduling import SchedulingForm
+from web.forms.zones import zone_choices
 
 pytestmark = pytest.mark.django_db
 

@@ -26,6 +26,8 @@ urlpatterns = [
     path("datasets/<int:pk>/edit/", connect.dataset_edit, name="dataset-edit"),
     path("datasets/<int:pk>/delete/", dataset_page.delete, name="dataset-delete"),
     path("datasets/<int:pk>/run/", dataset_page.run_now, name="dataset-run"),
+    path("datasets/<int:pk>/refresh-everything/", dataset_page.refresh_everything,
+         name="dataset-refresh-everything"),
     path("datasets/<int:pk>/export.csv", versions.export_current, name="dataset-export"),
     path("datasets/<int:pk>/versions/<int:number>/", versions.preview, name="version"),
     path("datasets/<int:pk>/versions/<int:number>/csv", versions.download, name="version-csv"),

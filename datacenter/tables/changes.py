@@ -29,6 +29,9 @@ class Window:
     column: str
     lo: int
     hi: int
+    # Where `lo` is checked when not on `column` (usage: a period kept while it ends on or
+    # after the window's start and begins before the fetch's).
+    lo_column: str | None = None
 
 
 @dataclass
@@ -39,14 +42,17 @@ class MergeCounts:
     changed: int | None = None  # replaced rows whose values differ
 
 
-def inside(table: pa.Table, window: Window) -> pa.Array:
-    """Rows whose window column lies in [lo, hi); a null never does."""
-    col = table.column(window.column)
+def _numbers(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     if pa.types.is_date(col.type):
-        values = pc.cast(pc.cast(col, pa.date32()), pa.int32())
-    else:
-        values = pc.cast(pc.cast(col, pa.timestamp("us", tz="UTC")), pa.int64())
-    mask = pc.and_(pc.greater_equal(values, window.lo), pc.less(values, window.hi))
+        return pc.cast(pc.cast(col, pa.date32()), pa.int32())
+    return pc.cast(pc.cast(col, pa.timestamp("us", tz="UTC")), pa.int64())
+
+
+def inside(table: pa.Table, window: Window) -> pa.Array:
+    """Rows the window keeps (lo <= lo_column, column < hi); a null is never kept."""
+    values = _numbers(table.column(window.column))
+    starts = _numbers(table.column(window.lo_column)) if window.lo_column else values
+    mask = pc.and_(pc.greater_equal(starts, window.lo), pc.less(values, window.hi))
     mask = pc.fill_null(mask, False)
     return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 

@@ -97,7 +97,8 @@ def merge_actions(
     compare = ChangeCounter(merge_key, lambda t: key_of(t, merge_key)) if window else None
     for i, path in enumerate(current.paths):
         pf = current.parquet(i)
-        columns = list(dict.fromkeys([*merge_key, *([window.column] if window else [])]))
+        extra = [window.column, window.lo_column] if window else []
+        columns = list(dict.fromkeys([*merge_key, *(c for c in extra if c)]))
         scanned = pf.read(columns=columns)
         target_keys = key_of(scanned, merge_key)
         hit = pc.is_in(target_keys, value_set=value_set)

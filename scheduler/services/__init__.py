@@ -7,7 +7,7 @@ dispatcher ticks can never do the same thing twice; the database's partial uniqu
 
 from scheduler.services.dispatch import dispatch_due
 from scheduler.services.reap import runs_reap_stale
-from scheduler.services.runs import RunAlreadyActive, run_execute, run_request
+from scheduler.services.runs import RunAlreadyActive, run_execute, run_request, run_request_full
 from scheduler.services.schedules import schedule_save
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "dispatch_due",
     "run_execute",
     "run_request",
+    "run_request_full",
     "runs_reap_stale",
     "schedule_save",
 ]

@@ -40,6 +40,14 @@ def run_request(*, dataset: DataSet, trigger: str = RunTrigger.MANUAL) -> Run:
     return run
 
 
+def run_request_full(*, dataset: DataSet) -> Run:
+    """"Refresh everything": the next run pulls the whole window, whatever the DataSet's
+    incremental setting; the flag is cleared when a run has done so (datacenter.pulls)."""
+    with transaction.atomic():
+        DataSet.objects.filter(pk=dataset.pk).update(full_refresh_requested=True)
+        return run_request(dataset=dataset)
+
+
 def queue_runs(run_ids: Iterable[int]) -> None:
     """Publish the runs once the rows are committed, so a worker always finds them; one
     producer for the lot (a dispatcher tick may queue thousands)."""

@@ -9,12 +9,13 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import QueryDict
 
-from datacenter.models import DataSet, EmptyResult
+from datacenter.models import DataSet, EmptyResult, UpdateMethod
 from scheduler.models import Schedule
 from web.forms.accounts import CredentialsForm
 from web.forms.common import initial_from_data
 from web.forms.details import DetailsForm, details_initial
-from web.forms.scheduling import SchedulingForm, scheduling_initial, valid_zone
+from web.forms.scheduling import SchedulingForm, scheduling_initial
+from web.forms.zones import valid_zone
 
 PREFIXES = {"credentials": "cred", "details": "details", "scheduling": "schedule", "naming": "ds"}
 
@@ -81,6 +82,19 @@ class ConnectorPage:
         results = [form.is_valid() for form in self.forms]
         return all(results)
 
+    def _refresh_settings(self) -> dict[str, Any]:
+        """What a run fetches and does with nothing: only what fits the update method."""
+        data = self.scheduling.cleaned_data
+        method = data["update_method"]
+        lookback = data.get("lookback_days")
+        return {
+            "on_empty": data.get("on_empty") or EmptyResult.KEEP,
+            "incremental": bool(data.get("incremental")) and method == UpdateMethod.MERGE,
+            "lookback_days": 3 if lookback is None else lookback,
+            "append_skip_existing": bool(data.get("append_skip_existing"))
+            and method == UpdateMethod.APPEND,
+        }
+
     def dataset_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for services.dataset_create / dataset_update (minus the account)."""
         return {
@@ -90,7 +104,7 @@ class ConnectorPage:
             "params": self.details.params,
             "time_zone": self.scheduling.cleaned_data["tz"],
             "update_method": self.scheduling.cleaned_data["update_method"],
-            "on_empty": self.scheduling.cleaned_data.get("on_empty") or EmptyResult.KEEP,
+            **self._refresh_settings(),
         }
 
 
@@ -108,7 +122,9 @@ def page_initial(*, time_zone: str, dataset: DataSet | None = None,
         "details": details_initial(dataset.params or {}, dataset.report),
         "scheduling": scheduling_initial(
             schedule, time_zone=dataset.time_zone, update_method=dataset.update_method,
-            on_empty=dataset.on_empty,
+            on_empty=dataset.on_empty, incremental=dataset.incremental,
+            lookback_days=dataset.lookback_days,
+            append_skip_existing=dataset.append_skip_existing,
         ),
         "naming": {"name": dataset.name, "description": dataset.description},
     }

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import QueryDict
@@ -35,6 +34,7 @@ from web.forms.fields import checks as _checks
 from web.forms.fields import integer as _int
 from web.forms.fields import radios as _radios
 from web.forms.fields import time_of_day as _time
+from web.forms.zones import valid_zone, zone_choices
 
 BASIC_KINDS = (
     ("manual", "Manually"),
@@ -65,7 +65,8 @@ START_FORMAT = "%Y-%m-%dT%H:%M"
 _TIMES_SPLIT = re.compile(r"[\s,;]+")
 # Fields whose value changes which other fields the pane shows: a change re-renders the pane
 # (htmx); any other edit only re-renders the schedule in words and its next runs.
-REFRESHES = ("tab", "kind", "adv_days_by", "adv_repeat", "retry", "start_when")
+REFRESHES = ("tab", "kind", "adv_days_by", "adv_repeat", "retry", "start_when", "update_method",
+             "incremental")
 _EMPTY_SUMMARY: dict[str, Any] = {"words": "", "next": [], "next_display": [], "errors": {}}
 
 # Advanced-tab inputs whose spec key differs; recurrence's error keys map back through this.
@@ -82,17 +83,6 @@ ADVANCED_FIELD_FOR_KEY = {
     "window_from": "adv_window_from",
     "window_to": "adv_window_to",
 }
-
-
-@lru_cache(maxsize=1)
-def zone_choices() -> tuple[tuple[str, str], ...]:
-    zones = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
-    return tuple((z, z.replace("_", " ")) for z in zones)
-
-
-def valid_zone(name: str | None) -> str:
-    """The name when it is a zone the form offers, else UTC (bad cookies, old browsers)."""
-    return name if name and name in dict(zone_choices()) else "UTC"
 
 
 def _hhmm(value: time | None) -> str | None:
@@ -138,6 +128,15 @@ class SchedulingForm(RelevantFieldsForm):
     )
     tz = forms.ChoiceField(label="Time zone", choices=(), initial="UTC")
     update_method = _radios("Update method", tuple(UpdateMethod.choices), UpdateMethod.REPLACE)
+    incremental = forms.BooleanField(
+        label="Fetch only what is new or changed", required=False,
+        help_text="The first run pulls the whole window; later runs ask Twilio only for the "
+                  "days since the last run plus a lookback, and merge them by key.")
+    lookback_days = _int("Lookback (days)", 0, 90, initial=3)
+    append_skip_existing = forms.BooleanField(
+        label="Skip rows whose key is already in the table", required=False,
+        help_text="Append adds every fetched row, so overlapping windows repeat rows; this "
+                  "adds only rows the table does not have yet.")
     on_empty = forms.ChoiceField(
         label="When a run returns no rows", choices=EmptyResult.choices, required=False,
         initial=EmptyResult.KEEP, widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
@@ -164,6 +163,13 @@ class SchedulingForm(RelevantFieldsForm):
 
     def relevant_fields(self) -> set[str]:
         shown = {"tab", "tz", "update_method", "on_empty", "retry"}
+        method = self.current("update_method")
+        if method == UpdateMethod.MERGE:
+            shown.add("incremental")
+            if self["incremental"].value() not in (None, False, "", "false", "off"):
+                shown.add("lookback_days")
+        elif method == UpdateMethod.APPEND:
+            shown.add("append_skip_existing")
         if self.current("retry") != "never":
             shown |= {"retry_every_minutes", "retry_max"}
         if self.current("tab") == "advanced":
@@ -316,10 +322,11 @@ def _normalise_start(value: str) -> str | None:
 
 
 def scheduling_initial(schedule: Schedule | None, *, time_zone: str, update_method: str,
-                       on_empty: str = EmptyResult.KEEP) -> dict:
-    """Initial values of the pane from a saved schedule (the inverse of build_spec)."""
+                       **settings: Any) -> dict:
+    """Initial values of the pane from a saved schedule (the inverse of build_spec);
+    `settings`: the DataSet's on_empty, incremental, lookback_days, append_skip_existing."""
     initial: dict[str, Any] = {"tz": valid_zone(time_zone), "update_method": update_method,
-                               "on_empty": on_empty}
+                               **settings}
     if schedule is None:
         return initial
     spec = dict(schedule.spec or {})

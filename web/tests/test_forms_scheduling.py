@@ -4,7 +4,8 @@ import pytest
 from django.http import QueryDict
 
 from scheduler.models import Schedule
-from web.forms.scheduling import SchedulingForm, scheduling_initial, valid_zone
+from web.forms.scheduling import SchedulingForm, scheduling_initial
+from web.forms.zones import valid_zone
 
 BASE = {"tab": "basic", "kind": "daily", "every": "1", "at": "06:00", "tz": "UTC",
         "update_method": "replace", "retry": "always", "retry_every_minutes": "15",

@@ -30,7 +30,7 @@ from twilio_reports.service import preview as twilio_preview
 from web.forms.accounts import CredentialsForm
 from web.forms.dataset import PREFIXES, ConnectorPage, page_initial
 from web.forms.details import CATEGORY_DATALIST_ID
-from web.forms.scheduling import valid_zone
+from web.forms.zones import valid_zone
 from web.params import whole_number
 from web.views.accounts import connect_new_account, not_connected
 from web.views.cells import format_row

@@ -14,7 +14,7 @@ from datacenter.metrics import charts_to_jsonable
 from datacenter.models import DataSet, Version
 from scheduler import selectors as run_selectors
 from scheduler.models import ACTIVE_STATES, Run
-from scheduler.services import RunAlreadyActive, run_request
+from scheduler.services import RunAlreadyActive, run_request, run_request_full
 from twilio_reports.dates import zone
 from web.params import whole_number
 from web.views._common import chosen_version, header_context, last_run_of
@@ -239,6 +239,20 @@ def run_now(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, f"“{dataset.name}” is queued; progress shows below.")
+    return redirect("dataset", pk=dataset.pk)
+
+
+@require_POST
+def refresh_everything(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = selectors.dataset_get(owner=request.user, pk=pk)
+    try:
+        run_request_full(dataset=dataset)
+    except RunAlreadyActive:
+        messages.info(
+            request, f"“{dataset.name}” is already queued or running; nothing new was queued."
+        )
+    else:
+        messages.success(request, f"“{dataset.name}” is queued to pull its whole window again.")
     return redirect("dataset", pk=dataset.pk)
 
 
