@@ -101,6 +101,8 @@ def service_env(**extra: str) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         "CREDENTIAL_KEYS": ",".join(settings.CREDENTIAL_KEYS),
         "DATASET_STORAGE_URI": str(settings.DATASET_STORAGE_URI),
+        "DATASET_STAGING_DIR": str(settings.DATASET_STAGING_DIR),
+        "TWILIO_BUDGET_URL": settings.TWILIO_BUDGET_URL,
         "TWILIO_SANDBOX_URL": settings.TWILIO_SANDBOX_URL or "",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_BROKER_DIR": os.environ["CELERY_BROKER_DIR"],

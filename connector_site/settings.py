@@ -255,6 +255,8 @@ STATUS_TOKEN = env.str("STATUS_TOKEN", default="")
 # --- Product ------------------------------------------------------------------------------
 DATASET_STORAGE_URI = env.str("DATASET_STORAGE_URI", default=str(VAR_DIR / "datasets"))
 DATASET_KEEP_VERSIONS = env.int("DATASET_KEEP_VERSIONS", default=30)
+# Finished slices of pulls in progress (datacenter.staging), on the worker's local disk.
+DATASET_STAGING_DIR = Path(env.str("DATASET_STAGING_DIR", default=str(VAR_DIR / "staging")))
 # The Twilio sandbox (twilio_reports/sandbox). Empty disables the "Use the sandbox" option.
 TWILIO_SANDBOX_URL = env.str("TWILIO_SANDBOX_URL", default="http://127.0.0.1:8765" if DEBUG else "")
 # How `manage.py twilio_report --account NAME` finds a saved account (a layer above it).

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -13,13 +12,14 @@ from datacenter import tables
 from datacenter.models import DataSet, EmptyResult, Version
 from datacenter.refresh import fetch_record, refresh_for
 from datacenter.selectors import credentials_for_account
+from datacenter.staging import Staging, fingerprint
 from twilio_reports.dates import DateBlock, resolve_window, today_in
 from twilio_reports.definitions import REPORTS
 from twilio_reports.describe import nothing_returned
-from twilio_reports.service import PullConfig, PullRequest, PullStats, pull_batches
+from twilio_reports.service import PullConfig, PullRequest, PullStats, pull_slices
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -94,29 +94,29 @@ def version_pull(
     request = refresh.request
     # Every pull of this Account SID, in every worker, shares the account's request slots.
     config = PullConfig.from_settings(max_in_flight=dataset.account.max_in_flight)
-    batches = pull_batches(request, credentials_for_account(dataset.account),
-                           on_progress=on_progress, stats=stats, config=config)
-    if dataset.on_empty == EmptyResult.KEEP and refresh.full:
-        batches = _unless_empty(batches, request)
+    # Finished slices are staged: a pull that dies half way resumes from them next time.
+    staging = Staging(dataset.pk, fingerprint(request, dataset.account.account_sid),
+                      report.arrow_schema())
+    if stats is not None:  # progress counts what earlier attempts brought
+        staged = len(staging.slices)
+        stats.add(rows=staging.staged_rows, slices_total=staged, slices_done=staged)
+    staging.absorb(pull_slices(request, credentials_for_account(dataset.account),
+                               covered=staging.covered, on_progress=on_progress, stats=stats,
+                               config=config))
+    if not staging.staged_rows and dataset.on_empty == EmptyResult.KEEP and refresh.full:
+        staging.discard()  # complete, and nothing in it: the next run asks Twilio again
+        raise NoRows(f"{nothing_returned(request)} The current version was kept.")
     result = tables.write_version(
-        uri, batches, report.arrow_schema(), mode=mode, merge_key=report.merge_key,
+        uri, staging.batches(), report.arrow_schema(), mode=mode, merge_key=report.merge_key,
         window=refresh.keep if mode == "merge" else None,
         skip_existing=dataset.append_skip_existing and mode == "append",
     )
     version = version_record(dataset=dataset, result=result,
                              fetch=fetch_record(refresh, result))
+    staging.discard()
     if dataset.full_refresh_requested:
         DataSet.objects.filter(pk=dataset.pk).update(full_refresh_requested=False)
     return version
-
-
-def _unless_empty(batches: Iterator[pa.RecordBatch], request: PullRequest
-                  ) -> Iterator[pa.RecordBatch]:
-    """The batches, once one holds a row; NoRows (before anything is written) when none does."""
-    for batch in batches:
-        if batch.num_rows:
-            return itertools.chain([batch], batches)
-    raise NoRows(f"{nothing_returned(request)} The current version was kept.")
 
 
 def _align_table(uri: str, dataset: DataSet) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from datacenter import crypto, tables
 from datacenter.models import DataSet, EmptyResult, Region, TwilioAccount, UpdateMethod, Version
 from datacenter.selectors import credentials_build, credentials_for_account
+from datacenter.staging import staging_remove
 from twilio_reports.service import TwilioError, check_credentials
 
 logger = logging.getLogger(__name__)
@@ -190,9 +191,11 @@ DATASET_SETTINGS = (
 
 def dataset_delete(*, dataset: DataSet) -> None:
     uri = tables.table_uri(dataset.pk)
+    dataset_id = dataset.pk
     dataset.delete()
-    # Files go only once the rows are gone for good.
+    # Files go only once the rows are gone for good (the table, and any staged pull).
     transaction.on_commit(lambda: _remove_table(uri))
+    transaction.on_commit(lambda: staging_remove(dataset_id))
 
 
 def _remove_table(uri: str) -> None:

@@ -76,6 +76,9 @@ class Run(models.Model):
     pages = models.PositiveIntegerField(default=0)
     rows = models.BigIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
+    # Slices of the pull done / planned (a resumed pull counts the staged ones as done).
+    slices_done = models.PositiveIntegerField(default=0)
+    slices_total = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     version = models.ForeignKey(
         "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -12,10 +12,6 @@ from __future__ import annotations
 import queue
 import re
 import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -25,14 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twilio_reports.claims import DayClaim
-from twilio_reports.client import PullConfig, PullStats, TwilioClient, TwilioError, _Cancelled
+from twilio_reports.client import TwilioClient, TwilioError, _Cancelled
 from twilio_reports.convert import TypedPage, page_to_batch
+from twilio_reports.coverage import ALL, Ranges, union
 from twilio_reports.credentials import Credentials
 from twilio_reports.dates import iso_utc
 from twilio_reports.definitions import ReportDef
 from twilio_reports.plan import (
     PROBE_KEEPS_PAGING,
-    Plan,
     Slice,
     after_claim,
     epoch_us,
@@ -45,10 +41,21 @@ _DAY_US = 86_400_000_000
 ALERTS_TOO_MANY = re.compile(r"too many results|10,?000", re.IGNORECASE)
 
 @dataclass(frozen=True)
-class _Done:
-    """A slice ended (its rows were all sent before this)."""
+class SliceRows:
+    """Rows of slice number `slice`, kept by it (inside its range, not seen before in it)."""
 
+    slice: int
+    batch: pa.RecordBatch
+
+
+@dataclass(frozen=True)
+class SliceDone:
+    """Slice `slice` ended; every row it kept was sent before this. `covered`: the instants of
+    `account` it fetched completely (coverage.Ranges), or coverage.ALL."""
+
+    slice: int
     account: str
+    covered: Ranges | str
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class _More:
     count: int
 
 
-def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+def put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             q.put(item, timeout=0.1)
@@ -73,21 +80,31 @@ def _link(page: TypedPage) -> str | None:
     return page.next_link
 
 
-def _run_slice(sl: Slice, rdef: ReportDef, credentials: Credentials, client: TwilioClient,
-               q: queue.Queue[Any], stop: threading.Event) -> list[Slice]:
-    """Fetch one slice; returns the slices that replace it when a probe found a busy account."""
+def run_slice(uid: int, sl: Slice, rdef: ReportDef, credentials: Credentials,
+              client: TwilioClient, q: queue.Queue[Any], stop: threading.Event
+              ) -> tuple[list[Slice], Ranges | str]:
+    """Fetch one slice, its rows sent as SliceRows(uid, ...). Returns the slices that replace
+    it (a probe that found a busy account) and what it covered."""
     if sl.tail_of is not None and not _tail_may_run(sl.tail_of, stop):
         # The lead's request brought this slice's first day already.
         assert rdef.date_filter is not None
         rest = after_claim(sl, rdef.date_filter.after)
         if rest is None:
-            return []
+            return [], ()
         sl = rest
     try:
-        return _page_through(sl, rdef, credentials, client, q, stop)
+        more = _page_through(uid, sl, rdef, credentials, client, q, stop)
     finally:
         if sl.lead_of is not None:
             sl.lead_of.lead_started.set()
+    if more:
+        return more, ()
+    if sl.keep is None or (rdef.date_filter and rdef.date_filter.style == "usage"):
+        return [], ALL
+    covered = [sl.keep]
+    if sl.lead_of is not None and sl.lead_of.lead_owns():
+        covered.append((sl.lead_of.lo, sl.lead_of.hi))
+    return [], union(covered)
 
 
 def _tail_may_run(claim: DayClaim, stop: threading.Event) -> bool:
@@ -97,8 +114,9 @@ def _tail_may_run(claim: DayClaim, stop: threading.Event) -> bool:
     return claim.tail_claims()
 
 
-def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: TwilioClient,
-                  q: queue.Queue[Any], stop: threading.Event) -> list[Slice]:
+def _page_through(uid: int, sl: Slice, rdef: ReportDef, credentials: Credentials,
+                  client: TwilioClient, q: queue.Queue[Any], stop: threading.Event
+                  ) -> list[Slice]:
     base = credentials.base_for(rdef.host)
     seen: set[str] = set()
     parse = partial(page_to_batch, rdef=rdef)
@@ -123,7 +141,7 @@ def _page_through(sl: Slice, rdef: ReportDef, credentials: Credentials, client: 
                     sl = replace(sl, probe=False)  # decided: keep paging this request
                     batch = _unseen(page.batch, seen)
                     for out in _kept(batch, rdef, keep, sl.lead_of):
-                        _put(q, out, stop)
+                        put(q, SliceRows(uid, out), stop)
                     if sl.lead_of is not None:
                         sl.lead_of.lead_started.set()
         except TwilioError as exc:
@@ -207,122 +225,3 @@ def _keep_mask(batch: pa.RecordBatch, rdef: ReportDef, keep: tuple[int, int]) ->
     us = pc.cast(batch.column(df.row_field), pa.int64())
     inside = pc.and_(pc.greater_equal(us, lo), pc.less(us, hi))
     return pc.fill_null(inside, False)
-
-
-class _Batcher:
-    """Coalesces the fetch threads' page-sized typed batches into batches of batch_rows.
-
-    Holds fewer than batch_rows typed rows between calls (~7 MB of Calls at 16,384).
-    """
-
-    def __init__(self, batch_rows: int):
-        self.batch_rows = batch_rows
-        self.pending: list[pa.RecordBatch] = []
-        self.count = 0
-
-    def add(self, batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
-        self.pending.append(batch)
-        self.count += batch.num_rows
-        if self.count >= self.batch_rows:
-            yield from self._emit(everything=False)
-
-    def flush(self) -> Iterator[pa.RecordBatch]:
-        yield from self._emit(everything=True)
-
-    def _emit(self, *, everything: bool) -> Iterator[pa.RecordBatch]:
-        if not self.pending:
-            return
-        whole = pa.concat_batches(self.pending) if len(self.pending) > 1 else self.pending[0]
-        self.pending, self.count = [], 0
-        size = self.batch_rows
-        full = whole.num_rows if everything else whole.num_rows - whole.num_rows % size
-        if full < whole.num_rows:  # the tail waits for the next pages
-            self.pending, self.count = [whole.slice(full)], whole.num_rows - full
-        for offset in range(0, full, size):
-            yield whole.slice(offset, min(size, full - offset))
-
-
-def fetch_plan(plan: Plan, credentials: Credentials, client: TwilioClient,
-               config: PullConfig, stats: PullStats, stop: threading.Event,
-               on_progress: Callable[[PullStats], None] | None,
-               batch_rows: int) -> Iterator[pa.RecordBatch]:
-    rdef = plan.rdef
-    batcher = _Batcher(max(1, batch_rows))
-    last_progress = 0.0
-
-    def report(force: bool = False) -> None:
-        nonlocal last_progress
-        now = time.monotonic()
-        if on_progress and (force or now - last_progress >= config.progress_interval):
-            last_progress = now
-            on_progress(stats)
-
-    def emit(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for b in batches:
-            stats.add(rows=b.num_rows)
-            yield b
-
-    if not plan.slices:
-        report(force=True)
-        return
-    q: queue.Queue[Any] = queue.Queue(maxsize=max(2, config.queue_pages))
-    accounts = len({s.account_sid for s in plan.slices})
-    # Probes may turn into many slices: size the pool for what they can become.
-    planned = config.max_workers if any(s.probe for s in plan.slices) else len(plan.slices)
-    workers = max(1, min(planned, config.max_workers, config.max_in_flight * accounts))
-
-    errors: list[BaseException] = []
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-pull")
-
-    def work(sl: Slice) -> None:
-        try:
-            if stop.is_set():
-                return
-            more = _run_slice(sl, rdef, credentials, client, q, stop)
-            if more:  # counted by the consumer before this slice's end
-                _put(q, _More(sl.account_sid, len(more)), stop)
-                for follow in more:
-                    pool.submit(work, follow)
-            _put(q, _Done(sl.account_sid), stop)
-        except _Cancelled:
-            return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            errors.append(exc)
-            stop.set()
-
-    # Slices still to finish, per account: progress shows accounts done / total.
-    open_slices = Counter(s.account_sid for s in plan.slices)
-    stats.set_accounts(total=len(open_slices))
-    try:
-        for sl in plan.slices:
-            pool.submit(work, sl)
-        remaining = len(plan.slices)
-        while remaining:
-            try:
-                item = q.get(timeout=0.2)
-            except queue.Empty:
-                item = None
-            if errors:
-                raise errors[0]
-            if item is None:
-                if stop.is_set():
-                    raise _Cancelled()
-                continue
-            if isinstance(item, _More):
-                remaining += item.count
-                open_slices[item.account] += item.count
-                continue
-            if isinstance(item, _Done):
-                remaining -= 1
-                open_slices[item.account] -= 1
-                if not open_slices[item.account]:
-                    stats.add(accounts_done=1)
-                continue
-            yield from emit(batcher.add(item))
-            report()
-        yield from emit(batcher.flush())
-        report(force=True)
-    finally:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)

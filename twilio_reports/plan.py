@@ -13,9 +13,10 @@ from typing import Any
 
 from twilio_reports.claims import DayClaim
 from twilio_reports.client import PullStats, TwilioClient, TwilioError
+from twilio_reports.coverage import ALL, Coverage, missing
 from twilio_reports.credentials import Credentials
 from twilio_reports.dates import day_bounds_utc, iso_utc, split_days, utc_days
-from twilio_reports.definitions import REPORTS, ReportDef
+from twilio_reports.definitions import REPORTS, DateFilter, ReportDef
 from twilio_reports.filters import CONFERENCE_STATUSES, validate_params, wire_filters
 
 _DAY_US = 86_400_000_000
@@ -152,7 +153,17 @@ def _clamp_age(rdef: ReportDef, span: tuple[datetime, datetime], stats: PullStat
 
 
 def plan_pull(request: PullRequest, credentials: Credentials, client: TwilioClient,
-              stats: PullStats, *, slice_days: int | None) -> Plan:
+              stats: PullStats, *, slice_days: int | None,
+              covered: Coverage | None = None) -> Plan:
+    """The slices of a pull; with `covered` (a resumed pull) only what is not staged yet."""
+    plan = _plan_all(request, credentials, client, stats, slice_days=slice_days,
+                     covered=covered or {})
+    plan.slices = [sl for sl in plan.slices if (covered or {}).get(sl.account_sid) != ALL]
+    return plan
+
+
+def _plan_all(request: PullRequest, credentials: Credentials, client: TwilioClient,
+              stats: PullStats, *, slice_days: int | None, covered: Coverage) -> Plan:
     if request.report not in REPORTS:
         raise TwilioError(f"Unknown report {request.report!r}")
     rdef = REPORTS[request.report]
@@ -202,25 +213,38 @@ def plan_pull(request: PullRequest, credentials: Credentials, client: TwilioClie
             keep = ((first - epoch).days, (last - epoch).days)
             slices.append(Slice(sid, path, base_params, keep=keep, is_main=is_main))
             continue
+        done = covered.get(sid, ())
+        if done and done != ALL:  # a resumed pull: only the instants not staged yet
+            assert not isinstance(done, str)
+            for lo, hi in missing(epoch_us(span[0]), epoch_us(span[1]), done):
+                part = (from_epoch_us(lo), from_epoch_us(hi))
+                slices.extend(_cut(part, df, slice_days, sid, path, base_params,
+                                   variants=variants, is_main=is_main, auth=auth))
+            continue
         if df.style == "day" and len(accounts) > 1 and slice_days is not None:
             probe = _day_slices([span], df.after, df.before, sid, path, base_params,
                                 variants=variants, is_main=is_main, auth=auth)
             slices.extend(replace(sl, probe=True) for sl in probe)
             continue
-        cuts = _time_slices(span, df.style, slice_days)
-        if df.style == "day":
-            slices.extend(_day_slices(cuts, df.after, df.before, sid, path, base_params,
-                                      variants=variants, is_main=is_main, auth=auth))
-            continue
-        for lo, hi in cuts:
-            sp = dict(base_params)
-            sp[df.after] = iso_utc(lo)
-            sp[df.before] = iso_utc(hi - timedelta(seconds=1))
-            slices.append(Slice(sid, path, sp, keep=(epoch_us(lo), epoch_us(hi)), variants=variants,
-                                span=(lo, hi), is_main=is_main, auth=auth))
+        slices.extend(_cut(span, df, slice_days, sid, path, base_params, variants=variants,
+                           is_main=is_main, auth=auth))
     # Leads before tails, so a tail starts only once its lead is running or done.
     slices.sort(key=lambda s: s.tail_of is not None)
     return Plan(rdef, slices)
+
+
+def _cut(span: tuple[datetime, datetime], df: DateFilter, slice_days: int | None, sid: str,
+         path: str, base_params: dict[str, str], **common: Any) -> list[Slice]:
+    """Slices of one account over `span`: days (paired) or date-time ranges."""
+    cuts = _time_slices(span, df.style, slice_days)
+    if df.style == "day":
+        return _day_slices(cuts, df.after, df.before, sid, path, base_params, **common)
+    out = []
+    for lo, hi in cuts:
+        sp = {**base_params, df.after: iso_utc(lo), df.before: iso_utc(hi - timedelta(seconds=1))}
+        out.append(Slice(sid, path, sp, keep=(epoch_us(lo), epoch_us(hi)), span=(lo, hi),
+                         **common))
+    return out
 
 
 def _day_slices(cuts: list[tuple[datetime, datetime]], after: str, before: str, sid: str,

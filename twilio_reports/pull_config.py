@@ -113,17 +113,22 @@ class PullStats:
     # subaccounts reads "120 of 1,001 accounts").
     accounts_total: int = 0
     accounts_done: int = 0
+    # Slices of the pull (a resumed pull counts those staged by earlier attempts as done).
+    slices_total: int = 0
+    slices_done: int = 0
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, *, pages: int = 0, rows: int = 0, retries: int = 0, requests: int = 0,
-            accounts_done: int = 0) -> None:
+            accounts_done: int = 0, slices_total: int = 0, slices_done: int = 0) -> None:
         with self._lock:
             self.pages += pages
             self.rows += rows
             self.retries += retries
             self.requests += requests
             self.accounts_done += accounts_done
+            self.slices_total += slices_total
+            self.slices_done += slices_done
 
     def set_accounts(self, *, total: int) -> None:
         with self._lock:

@@ -11,20 +11,27 @@ from collections.abc import Callable, Iterator
 import pyarrow as pa
 
 from twilio_reports.client import PullConfig, PullStats, TwilioClient, TwilioError, _Cancelled
+from twilio_reports.coverage import Coverage
 from twilio_reports.credentials import Credentials
 from twilio_reports.definitions import REPORTS
-from twilio_reports.fetch import fetch_plan
+from twilio_reports.fetch import SliceDone, SliceRows
 from twilio_reports.plan import PullRequest, plan_pull
+from twilio_reports.stream import SliceEvent, coalesce, slice_events
 
 __all__ = [
+    "Coverage",
     "Credentials",
     "PullConfig",
     "PullRequest",
     "PullStats",
+    "SliceDone",
+    "SliceEvent",
+    "SliceRows",
     "TwilioError",
     "check_credentials",
     "preview",
     "pull_batches",
+    "pull_slices",
 ]
 
 
@@ -45,13 +52,31 @@ def pull_batches(
     """
     config = config or PullConfig.from_settings()
     stats = stats if stats is not None else PullStats()
+    events = _pull(request, credentials, config=config, stats=stats, on_progress=on_progress,
+                   slice_days=config.days_per_slice)
+    yield from coalesce(events, batch_rows)
+
+
+def pull_slices(
+    request: PullRequest,
+    credentials: Credentials,
+    *,
+    covered: Coverage | None = None,
+    on_progress: Callable[[PullStats], None] | None = None,
+    config: PullConfig | None = None,
+    stats: PullStats | None = None,
+) -> Iterator[SliceEvent]:
+    """The pull as slice events (a resumable pull stages each slice's rows and records its
+    SliceDone.covered); `covered`: what an earlier attempt staged, which is not asked again."""
+    config = config or PullConfig.from_settings()
+    stats = stats if stats is not None else PullStats()
     yield from _pull(request, credentials, config=config, stats=stats, on_progress=on_progress,
-                     batch_rows=batch_rows, slice_days=config.days_per_slice)
+                     slice_days=config.days_per_slice, covered=covered)
 
 
 def _pull(request: PullRequest, credentials: Credentials, *, config: PullConfig,
           stats: PullStats, on_progress: Callable[[PullStats], None] | None,
-          batch_rows: int, slice_days: int | None) -> Iterator[pa.RecordBatch]:
+          slice_days: int | None, covered: Coverage | None = None) -> Iterator[SliceEvent]:
     rdef = REPORTS.get(request.report)
     if rdef is None:
         raise TwilioError(f"Unknown report {request.report!r}")
@@ -59,9 +84,9 @@ def _pull(request: PullRequest, credentials: Credentials, *, config: PullConfig,
     client = TwilioClient(credentials.auth, label=rdef.label, config=config, stats=stats,
                           stop=stop, budget_key=credentials.account_sid)
     try:
-        plan = plan_pull(request, credentials, client, stats, slice_days=slice_days)
-        yield from fetch_plan(plan, credentials, client, config, stats, stop, on_progress,
-                              batch_rows)
+        plan = plan_pull(request, credentials, client, stats, slice_days=slice_days,
+                         covered=covered)
+        yield from slice_events(plan, credentials, client, config, stats, stop, on_progress)
     except _Cancelled:
         raise TwilioError(f"{rdef.label}: the pull was stopped") from None
     finally:
@@ -93,8 +118,8 @@ def preview(request: PullRequest, credentials: Credentials, limit: int = 20, *,
     stats = PullStats()
     batches: list[pa.RecordBatch] = []
     taken = 0
-    gen = _pull(request, credentials, config=config, stats=stats, on_progress=None,
-                batch_rows=max(1, limit), slice_days=None)
+    gen = coalesce(_pull(request, credentials, config=config, stats=stats, on_progress=None,
+                         slice_days=None), max(1, limit))
     try:
         for batch in gen:
             batches.append(batch.slice(0, limit - taken))

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from scheduler.models import Run, RunState
+from datacenter.staging import staging_reclaim
+from scheduler.models import ACTIVE_STATES, Run, RunState
 from scheduler.services.runs import after_failure, queue_runs
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ def runs_reap_stale(*, now: datetime | None = None) -> int:
             finished_at=now,
             error=(
                 "The worker running this pull stopped (killed or restarted) before it finished; "
-                "no version was made and the previous version is unchanged."
+                "no version was made and the previous version is unchanged. The next attempt "
+                "reuses the slices it had finished."
             ),
         )
         if done:
@@ -35,6 +37,10 @@ def runs_reap_stale(*, now: datetime | None = None) -> int:
             run.refresh_from_db()
             after_failure(run, run.dataset, now)
     _requeue_lost(now)
+    # Staged slices of pulls nobody came back for (older than two days), never of an
+    # active run's DataSet.
+    active = set(Run.objects.filter(state__in=ACTIVE_STATES).values_list("dataset_id", flat=True))
+    staging_reclaim(keep=active)
     return reaped
 
 

@@ -80,6 +80,8 @@ class _Progress:
                 pages=stats.pages,
                 rows=stats.rows,
                 retries=stats.retries,
+                slices_done=stats.slices_done,
+                slices_total=stats.slices_total,
                 warnings=list(stats.warnings),
                 heartbeat_at=timezone.now(),
             )

@@ -34,7 +34,9 @@ DATE_UPPER_READINGS: tuple[str, ...] = ("before", "midnight", "whole-day")
 class SandboxConfig:
     seed: int = 7
     today: date | None = None  # UTC day the data ends on; None = today's UTC date
-    calls: int = 3000  # across all accounts, over the last 30 days
+    calls: int = 3000  # across all accounts, over the last `days` days
+    # Days of calls, messages, conferences, notifications and alerts (usage: 400 always).
+    days: int = 30
     messages: int = 3000
     alerts: int = 300  # raise above ~20,000 to hit the 10,000-result cap on the main account
     conferences: int | None = None  # None = calls // 25

@@ -20,7 +20,7 @@ from .usage_records import granularity_slug, periods, render
 
 REPORTS = ("accounts", "alerts", "calls", "conferences", "notifications", "messages",
            "usage-records")
-WINDOW_DAYS = 30  # calls, messages, conferences, notifications and alerts
+WINDOW_DAYS = 30  # default days of calls, messages, conferences, notifications and alerts
 _ACCOUNT_SUBRESOURCES = (
     "addresses", "conferences", "signing_keys", "transcriptions", "connect_apps", "sip",
     "authorized_connect_apps", "usage", "keys", "applications", "recordings", "short_codes",
@@ -42,7 +42,8 @@ class SandboxWorld:
         self.seed = config.seed
         self.today: date = config.today or datetime.now(UTC).date()
         self.today_start = day_start(self.today)
-        self.window_start, self.window_end = days_window(self.today_start, WINDOW_DAYS)
+        self.window_days = config.days
+        self.window_start, self.window_end = days_window(self.today_start, config.days)
         # Nothing is dated after the moment the world is built: on today's data the last
         # call is a few seconds old, not at 23:45 when it is 20:20. `config.now` pins it
         # (forked processes share the world, so they agree).
@@ -68,7 +69,7 @@ class SandboxWorld:
                                                               config.busy_every)
         self.by_sid: dict[str, Account] = {a.sid: a for a in self.accounts}
         for acct in self.accounts[len(ACCOUNTS):]:
-            n_calls[acct.sid] = acct.calls_per_day * WINDOW_DAYS
+            n_calls[acct.sid] = acct.calls_per_day * config.days
             n_messages[acct.sid] = n_calls[acct.sid] // 2
             n_alerts[acct.sid] = 0
             n_conf[acct.sid] = n_calls[acct.sid] // 25

@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-in-flight", type=int, default=None)
         parser.add_argument("--rate-429", type=float, default=0.0)
         parser.add_argument("--rate-5xx", type=float, default=0.0)
+        parser.add_argument("--days", type=int, default=30,
+                            help="days of calls, messages, conferences, notifications, alerts")
         parser.add_argument("--subaccounts", type=int, default=0,
                             help="extra subaccounts beyond the fixed three (up to 1000 and "
                                  "more): a few calls a day each, every 100th busy")
@@ -55,7 +57,7 @@ class Command(BaseCommand):
                              max_in_flight_per_account=options["max_in_flight"],
                              rate_429=options["rate_429"], rate_5xx=options["rate_5xx"],
                              date_upper=options["date_upper"],
-                             subaccounts=options["subaccounts"])
+                             subaccounts=options["subaccounts"], days=options["days"])
 
     def announce(self, url: str, processes: int = 1) -> None:
         out = self.stdout
