@@ -182,6 +182,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Data Center <datacen
 # Absolute links in e-mails (the retry-exhausted notice links to the DataSet).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Error reports (debug page, e-mails to ADMINS) never show a token: see the filter.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "connector_site.error_reports.SecretsReporterFilter"
+
 # --- Security headers ---------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -10,6 +10,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class CredentialKeyError(ImproperlyConfigured):
@@ -33,10 +34,12 @@ def fernet() -> MultiFernet:
     return _fernet(keys)
 
 
+@sensitive_variables()
 def encrypt(secret: str) -> str:
     return fernet().encrypt(secret.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
@@ -47,5 +50,6 @@ def decrypt(token: str) -> str:
         ) from exc
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from datacenter import crypto, tables
 from datacenter.models import DataSet, Region, TwilioAccount, UpdateMethod, Version
@@ -18,6 +19,8 @@ from twilio_reports.service import Credentials, TwilioError, check_credentials
 logger = logging.getLogger(__name__)
 
 
+# sensitive_variables(): no local of this call or anything it calls shows in an error report.
+@sensitive_variables()
 def credentials_check(
     *, account_sid: str, secret: str, key_sid: str = "", region: str = Region.US1
 ) -> str:
@@ -37,6 +40,7 @@ def credentials_check(
     )
 
 
+@sensitive_variables()
 def account_create(
     *,
     owner: AbstractBaseUser,
@@ -59,6 +63,7 @@ def account_create(
     )
 
 
+@sensitive_variables()
 def account_update(
     *,
     account: TwilioAccount,
@@ -92,6 +97,7 @@ def account_update(
     return account
 
 
+@sensitive_variables()
 def account_test(*, account: TwilioAccount) -> TwilioAccount:
     """Test connection: record whether the saved credentials work now."""
     try:

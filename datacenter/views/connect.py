@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from datacenter import selectors, services
@@ -48,6 +49,7 @@ def tiles(request: HttpRequest) -> HttpResponse:
 # --- The four-pane page -------------------------------------------------------------------------
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def dataset_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -63,6 +65,7 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
     return _render(request, ConnectorPage.build(owner=request.user, initial=initial))
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def dataset_edit(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
@@ -77,6 +80,7 @@ def _browser_zone(request: HttpRequest) -> str:
     return valid_zone(request.COOKIES.get("tz"))
 
 
+@sensitive_variables()
 def _post(request: HttpRequest, *, dataset: DataSet | None) -> HttpResponse:
     data, owner = request.POST, request.user
     action = next((a for a in PAGE_ACTIONS if a in data), None)
@@ -189,6 +193,7 @@ def _render(
 # --- Connect (JSON for connect.js, or a plain form post) ---------------------------------------
 
 
+@sensitive_variables()
 def _connect(data: Any, owner: AbstractBaseUser, *, sandbox: bool
              ) -> tuple[TwilioAccount | None, CredentialsForm]:
     """Check the typed (or the sandbox's) credentials with Twilio and save the account."""
@@ -262,6 +267,7 @@ def _errors_json(form: Any) -> dict[str, list[str]]:
     }
 
 
+@sensitive_post_parameters()
 @require_POST
 def credentials_check(request: HttpRequest) -> HttpResponse:
     account, form = _connect(request.POST, request.user, sandbox="use_sandbox" in request.POST)
@@ -291,6 +297,7 @@ def credentials_check(request: HttpRequest) -> HttpResponse:
 # --- Load Preview ------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def _credentials_of(form: CredentialsForm, owner: AbstractBaseUser) -> Credentials:
     account = form.cleaned_data.get("account")
     if account is not None:
@@ -303,6 +310,7 @@ def _credentials_of(form: CredentialsForm, owner: AbstractBaseUser) -> Credentia
     )
 
 
+@sensitive_variables()
 def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, Any]:
     """The first rows, live from Twilio, or the reason in plain words. Nothing is saved."""
     report = page.details.cleaned_data["report"]
@@ -327,6 +335,7 @@ def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, A
     }
 
 
+@sensitive_post_parameters()
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
     page = ConnectorPage.build(owner=request.user, data=request.POST,
