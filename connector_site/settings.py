@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # Every page needs a login except views marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An undecryptable stored secret answers in plain words, not with a 500.
+    "connector_site.credential_errors.CredentialKeyErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "datacenter.middleware.UserTimezoneMiddleware",

@@ -17,6 +17,10 @@ class CredentialKeyError(ImproperlyConfigured):
     pass
 
 
+# What views, runs and the start-up check say when a stored secret does not decrypt.
+UNDECRYPTABLE = "This account's secret cannot be decrypted with the configured CREDENTIAL_KEYS"
+
+
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     try:
@@ -45,8 +49,8 @@ def decrypt(token: str) -> str:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise CredentialKeyError(
-            "A stored credential cannot be decrypted with CREDENTIAL_KEYS: a key was removed "
-            "before `manage.py rotate_credential_keys` re-encrypted the secrets."
+            f"{UNDECRYPTABLE}: its key was removed before `manage.py rotate_credential_keys` "
+            "re-encrypted it, or CREDENTIAL_KEYS is not this installation's."
         ) from exc
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from datacenter import selectors, services
+from datacenter.crypto import CredentialKeyError
 from datacenter.forms.accounts import CredentialsForm
 from datacenter.forms.dataset import PREFIXES, ConnectorPage, page_initial
 from datacenter.forms.details import CATEGORY_DATALIST_ID, page_definitions
@@ -319,7 +320,7 @@ def _preview_result(page: ConnectorPage, owner: AbstractBaseUser) -> dict[str, A
         request = pull_request_for(draft)
         credentials = _credentials_of(page.credentials, owner)
         table = twilio_preview(request, credentials, limit=PREVIEW_ROWS)
-    except (TwilioError, PullSetupError, ValueError) as exc:
+    except (TwilioError, PullSetupError, ValueError, CredentialKeyError) as exc:
         return {"ok": False, "message": str(exc)}
     kinds = [column.type for column in REPORTS[report].columns]
     rows = [

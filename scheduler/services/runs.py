@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from datacenter import services as dc_services
 from datacenter import tables
+from datacenter.crypto import CredentialKeyError
 from datacenter.models import DataSet
 from datacenter.pulls import PullSetupError, pull_request_for
 from datacenter.selectors import credentials_for_account
@@ -144,7 +145,9 @@ def _align_table(uri: str, dataset: DataSet) -> str:
 
 
 def _plain_error(exc: Exception, dataset: DataSet) -> str:
-    if isinstance(exc, TwilioError | PullSetupError | ValueError):
+    # CredentialKeyError: "this account's secret cannot be decrypted with the configured
+    # CREDENTIAL_KEYS", in those words, rather than "Unexpected error".
+    if isinstance(exc, TwilioError | PullSetupError | ValueError | CredentialKeyError):
         return str(exc)
     from celery.exceptions import SoftTimeLimitExceeded
 
