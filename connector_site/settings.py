@@ -138,8 +138,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling: five failures for one username from one address lock it for 15 minutes,
 # and 20 failures from one address over any usernames lock the address (one password tried
-# across many usernames). Addresses are REMOTE_ADDR: behind a proxy, every client shares the
-# proxy's address (see README).
+# across many usernames). Addresses are REMOTE_ADDR, or behind TRUSTED_PROXIES reverse proxies
+# the address in X-Forwarded-For that the outermost proxy saw.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "connector_site.throttling.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

@@ -8,6 +8,8 @@ AXES_ADDRESS_FAILURE_LIMIT failures over any usernames (one password sprayed ove
 usernames), a username at that address after AXES_FAILURE_LIMIT.
 """
 
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit, get_lockout_parameters
 from django.conf import settings
@@ -31,3 +33,25 @@ class AddressAwareHandler(AxesDatabaseHandler):
                 failures = failures * limit // address_limit
             worst = max(worst, failures)
         return worst
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address throttling counts: REMOTE_ADDR, or behind TRUSTED_PROXIES reverse proxies
+    the address the outermost of them saw (read from the right of X-Forwarded-For, since
+    everything left of that is whatever the client sent). Without this, behind a proxy every
+    client would share the proxy's address and 20 failures anywhere would lock out everyone.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    if len(hops) < proxies:
+        return remote
+    candidate = hops[-proxies]
+    try:
+        # Stored in an address column: anything else would be a database error.
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

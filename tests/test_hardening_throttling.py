@@ -4,7 +4,7 @@ is locked out, while one person's typos still lock only their own username there
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from datacenter.tests.factories import user_make
@@ -42,3 +42,34 @@ def test_it_still_locks_one_username_after_five_failures_without_locking_the_add
         _login("alice", "wrong")
     assert _login("alice", "pw-alice-Zq81!x").status_code == 429
     assert _login("bob", "pw-bob-Zq81!x").status_code == 302
+
+
+def test_it_counts_the_client_behind_a_trusted_proxy_not_the_proxy(settings):
+    # Behind one reverse proxy every request comes from the proxy's address: the lock must
+    # follow the client the proxy names, or 20 failures anywhere would lock out everyone.
+    settings.TRUSTED_PROXIES = 1
+    user_make("alice")
+    limit = settings.AXES_ADDRESS_FAILURE_LIMIT
+
+    def via_proxy(username: str, password: str, client: str):
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client).post(
+            reverse("login"), {"username": username, "password": password}
+        )
+
+    for i in range(limit):
+        # A spoofed left-hand entry does not change who is counted.
+        via_proxy(f"user{i}", SPRAYED, f"6.6.6.{i}, 203.0.113.7")
+    assert via_proxy("alice", "pw-alice-Zq81!x", "203.0.113.7").status_code == 429
+    assert via_proxy("alice", "pw-alice-Zq81!x", "198.51.100.9").status_code == 302
+
+
+def test_it_ignores_forwarded_addresses_without_a_trusted_proxy(settings):
+    from connector_site.throttling import client_ip
+
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.9",
+                                   HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert client_ip(request) == "198.51.100.9"
+    settings.TRUSTED_PROXIES = 1
+    assert client_ip(request) == "203.0.113.7"
+    request.META["HTTP_X_FORWARDED_FOR"] = "not-an-address"
+    assert client_ip(request) == "198.51.100.9"
