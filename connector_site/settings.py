@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Every page needs a login except views marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An undecryptable stored secret answers in plain words, not with a 500.
+    "connector_site.credential_errors.CredentialKeyErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "web.middleware.UserTimezoneMiddleware",
@@ -138,10 +140,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "datasets"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures for one username from one address lock it for 15 minutes.
+# Login throttling: five failures for one username from one address lock it for 15 minutes,
+# and 20 failures from one address over any usernames lock the address (one password tried
+# across many usernames). Addresses are REMOTE_ADDR, or behind TRUSTED_PROXIES reverse proxies
+# the address in X-Forwarded-For that the outermost proxy saw.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "connector_site.throttling.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "connector_site.throttling.AddressAwareHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -180,6 +189,9 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Data Center <datacenter@localhost>")
 # Absolute links in e-mails (the retry-exhausted notice links to the DataSet).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Error reports (debug page, e-mails to ADMINS) never show a token: see the filter.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "connector_site.error_reports.SecretsReporterFilter"
 
 # --- Security headers ---------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

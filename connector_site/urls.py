@@ -16,3 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("web.urls")),
 ]
+
+# The site's own 400 page, saying what was wrong; 403, 404 and 500 use Django's views with
+# templates/403.html, 404.html and 500.html.
+handler400 = "connector_site.error_pages.bad_request"

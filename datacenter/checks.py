@@ -1,25 +1,16 @@
-"""A missing or wrong credential key is an error at start (`manage.py check`, runserver,
-the worker), not a crash on the first page that decrypts a token."""
+"""A missing or wrong credential key is an error at start (`manage.py check`, runserver),
+not a crash on the first page that decrypts a token. Gunicorn and the worker ask the same
+question through their own start-up hooks (datacenter/key_check.py)."""
 
 from django.core import checks
 
 
 @checks.register(checks.Tags.security)
 def check_credential_keys(app_configs, **kwargs):
-    from datacenter.crypto import CredentialKeyError, decrypt, encrypt
-    from datacenter.models import TwilioAccount
+    from datacenter.key_check import undecryptable_secrets_problem, unusable_keys_problem
 
-    try:
-        decrypt(encrypt("probe"))
-    except CredentialKeyError as exc:
-        return [checks.Error(str(exc), id="datacenter.E001")]
-    try:
-        sample = TwilioAccount.objects.only("secret_encrypted").first()
-    except Exception:  # no table yet (before migrate): nothing stored to check
-        return []
-    if sample is not None:
-        try:
-            decrypt(sample.secret_encrypted)
-        except CredentialKeyError as exc:
-            return [checks.Error(str(exc), id="datacenter.E002")]
+    if problem := unusable_keys_problem():
+        return [checks.Error(problem, id="datacenter.E001")]
+    if problem := undecryptable_secrets_problem():
+        return [checks.Error(problem, id="datacenter.E002")]
     return []

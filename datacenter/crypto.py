@@ -10,10 +10,15 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class CredentialKeyError(ImproperlyConfigured):
     pass
+
+
+# What views, runs and the start-up check say when a stored secret does not decrypt.
+UNDECRYPTABLE = "This account's secret cannot be decrypted with the configured CREDENTIAL_KEYS"
 
 
 @lru_cache(maxsize=4)
@@ -33,19 +38,22 @@ def fernet() -> MultiFernet:
     return _fernet(keys)
 
 
+@sensitive_variables()
 def encrypt(secret: str) -> str:
     return fernet().encrypt(secret.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise CredentialKeyError(
-            "A stored credential cannot be decrypted with CREDENTIAL_KEYS: a key was removed "
-            "before `manage.py rotate_credential_keys` re-encrypted the secrets."
+            f"{UNDECRYPTABLE}: its key was removed before `manage.py rotate_credential_keys` "
+            "re-encrypted it, or CREDENTIAL_KEYS is not this installation's."
         ) from exc
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()

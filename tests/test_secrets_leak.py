@@ -1,5 +1,6 @@
-"""No Twilio secret ever leaves memory: not in the database, the logs, a page, a CSV, the
-broker's messages or an e-mail.
+"""No Twilio secret ever leaves memory: not in the database (every table through Django,
+and `pg_dump` on PostgreSQL), the logs, a page, a CSV, the broker's messages (every key of a
+Redis broker before and after the runs, or the filesystem transport's queue) or an e-mail.
 
 The sandbox's tokens are the needles: the main account's auth token, an API key secret, and
 the three subaccounts' tokens, which Twilio itself sends in every Accounts list (the Accounts
@@ -14,6 +15,8 @@ import base64
 import json
 import logging
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from connector_site.pytest_plugin import wait_for
+from connector_site.pytest_plugin import need, need_postgres, need_redis, wait_for
 from datacenter import tables
 from datacenter.models import DataSet, TwilioAccount, Version
 from datacenter.tests.factories import dataset_make, user_make
@@ -96,24 +99,81 @@ def _database_dump() -> dict[str, str]:
     return out
 
 
-def _broker_messages(url: str) -> dict[str, str]:
-    """The raw messages waiting in the broker, and their base64 bodies decoded."""
-    raw: list[bytes] = []
-    if url.startswith("redis"):
-        import redis
+def _postgres_dump() -> dict[str, str]:
+    """`pg_dump` of the test database, when it is PostgreSQL: what a backup would hold,
+    read by PostgreSQL's own tool rather than through Django (large objects, sequences,
+    every schema). Nothing when the tests run on SQLite."""
+    if connection.vendor != "postgresql":
+        return {}
+    need(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
+    s = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": s.get("PASSWORD") or ""}
+    done = subprocess.run(
+        ["pg_dump", "--no-owner", "--no-privileges", "-h", s["HOST"] or "127.0.0.1",
+         "-p", str(s["PORT"] or 5432), "-U", s["USER"], s["NAME"]],
+        env=env, capture_output=True, text=True, timeout=300, check=True,
+    )
+    assert "COPY " in done.stdout, "pg_dump printed no table data"
+    return {"pg_dump": done.stdout}
 
-        r = redis.Redis.from_url(url)
-        for key in r.keys("celery*"):
-            if r.type(key) == b"list":
-                raw += r.lrange(key, 0, -1)
-    else:
-        queue = Path(os.environ["CELERY_BROKER_DIR"]) / "queue"
-        raw += [p.read_bytes() for p in sorted(queue.glob("*.msg"))]
+
+def _redis_dump(url: str, label: str) -> dict[str, str]:
+    """Every key of the broker's Redis database, whatever its type (queues, the unacked
+    hash and index, bindings, results), with kombu's base64 message bodies decoded."""
+    import redis
+
+    r = redis.Redis.from_url(url)
+    values: dict[str, list[bytes]] = {}
+    for key in r.scan_iter(count=1000):
+        kind = r.type(key)
+        if kind == b"string":
+            items = [r.get(key) or b""]
+        elif kind == b"list":
+            items = r.lrange(key, 0, -1)
+        elif kind == b"hash":
+            items = [part for pair in r.hgetall(key).items() for part in pair]
+        elif kind == b"set":
+            items = list(r.smembers(key))
+        elif kind == b"zset":
+            items = list(r.zrange(key, 0, -1))
+        else:
+            items = [r.dump(key) or b""]
+        values[key.decode("latin-1")] = items
     out = {}
-    for i, message in enumerate(raw):
+    for key, items in values.items():
+        out[f"redis {label} {key}"] = "\n".join(i.decode("latin-1") for i in items)
+        bodies = [_decoded_body(i) for i in items]
+        out[f"redis {label} {key} (bodies)"] = "\n".join(b for b in bodies if b)
+    return out
+
+
+def _decoded_body(raw: bytes) -> str:
+    """The decoded body of a kombu message envelope (also inside the unacked hash's
+    [message, exchange, routing key] triples); empty for anything else."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return ""
+    envelope = data[0] if isinstance(data, list) and data else data
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("body"), str):
+        return ""
+    try:
+        return base64.b64decode(envelope["body"]).decode("latin-1")
+    except ValueError:
+        return envelope["body"]
+
+
+def _broker_messages(url: str) -> dict[str, str]:
+    """The raw messages waiting in the broker, and their base64 bodies decoded: every key of
+    a Redis broker's database, or the filesystem transport's queue folder."""
+    if url.startswith("redis"):
+        return _redis_dump(url, "before the worker")
+    queue = Path(os.environ["CELERY_BROKER_DIR"]) / "queue"
+    out = {}
+    for i, path in enumerate(sorted(queue.glob("*.msg"))):
+        message = path.read_bytes()
         out[f"broker message {i}"] = message.decode("latin-1")
-        envelope = json.loads(message)
-        out[f"broker message {i} body"] = base64.b64decode(envelope["body"]).decode("latin-1")
+        out[f"broker message {i} body"] = _decoded_body(message)
     return out
 
 
@@ -153,6 +213,38 @@ def test_it_shows_the_search_finds_tokens_where_twilio_sends_them(sandbox):
                          auth=(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN))
     found = {label for _, label in _find({"accounts list": response.text})}
     assert {f"subaccount {n} token" for _, _, n in SUBACCOUNTS} <= found
+
+
+def test_it_shows_the_postgres_dump_finds_a_planted_token():
+    # Control for the pg_dump place: a token written to a table is found in the dump.
+    need_postgres()
+    alice = user_make("alice")
+    dataset_make(alice, None, name=f"planted {MAIN_AUTH_TOKEN}")
+    found = {label for _, label in _find(_postgres_dump())}
+    assert "main auth token" in found
+
+
+def test_it_shows_the_redis_dump_finds_a_planted_token():
+    # Control for the Redis places: a token inside a message body (base64, as kombu sends it)
+    # in a queue and in the unacked hash is found, as is a plain string key.
+    import redis
+
+    url = need_redis()
+    r = redis.Redis.from_url(url)
+    body = base64.b64encode(json.dumps([[MAIN_API_KEY_SECRET], {}, {}]).encode()).decode()
+    envelope = json.dumps({"body": body, "content-encoding": "utf-8", "headers": {}})
+    keys = ("leak-control-queue", "leak-control-unacked", "leak-control-string")
+    try:
+        r.lpush(keys[0], envelope)
+        r.hset(keys[1], "tag", json.dumps([json.loads(envelope), "", "celery"]))
+        r.set(keys[2], f"x{MAIN_AUTH_TOKEN}x")
+        dump = _redis_dump(url, "control")
+    finally:
+        r.delete(*keys)
+    places = {where for where, label in _find(dump)}
+    assert f"redis control {keys[0]} (bodies)" in places
+    assert f"redis control {keys[1]} (bodies)" in places
+    assert f"redis control {keys[2]}" in places
 
 
 def test_it_leaks_no_token_anywhere(
@@ -227,7 +319,9 @@ def _run_everything(broker: str, celery_worker, settings, published: list) -> di
     runs = [run_request(dataset=ds) for ds in datasets]
     assert len(published) >= len(runs)
     haystack.update(_broker_messages(broker))
-    assert any(k.startswith("broker message") for k in haystack), "nothing reached the broker"
+    assert any(k.startswith(("broker message", "redis ")) and v for k, v in haystack.items()), (
+        "nothing reached the broker"
+    )
     haystack["published (signal)"] = json.dumps([[h, b] for h, b in published], default=str)
 
     worker = celery_worker(broker_url=broker, LOG_LEVEL="DEBUG")
@@ -239,6 +333,10 @@ def _run_everything(broker: str, celery_worker, settings, published: list) -> di
         assert run.rows > 0 or run.dataset.report == "notifications", run.dataset.report
 
     haystack.update(_database_dump())
+    haystack.update(_postgres_dump())
+    if broker.startswith("redis"):
+        # After the runs: what the broker kept (acknowledged leftovers, unacked entries).
+        haystack.update(_redis_dump(broker, "after the runs"))
     for url, body in _pages(client, datasets, accounts):
         haystack[f"page {url}"] = body
     for version in Version.objects.filter(dataset__in=datasets):

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from datacenter import services as dc_services
+from datacenter.crypto import CredentialKeyError
 from datacenter.models import DataSet, Version
 from datacenter.pulls import NoRows, PullSetupError, version_pull
 from scheduler.models import Run, RunState, RunTrigger, Schedule
@@ -119,7 +120,9 @@ def run_execute(*, run_id: int) -> Run | None:
 
 
 def _plain_error(exc: Exception, dataset: DataSet) -> str:
-    if isinstance(exc, TwilioError | PullSetupError | ValueError):
+    # CredentialKeyError: "this account's secret cannot be decrypted with the configured
+    # CREDENTIAL_KEYS", in those words, rather than "Unexpected error".
+    if isinstance(exc, TwilioError | PullSetupError | ValueError | CredentialKeyError):
         return str(exc)
     from celery.exceptions import SoftTimeLimitExceeded
 

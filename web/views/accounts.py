@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from datacenter import selectors, services
@@ -19,6 +20,7 @@ def not_connected(message: str) -> str:
     return f"Not connected: {message.removeprefix('Connect: ')}"
 
 
+@sensitive_variables()
 def connect_new_account(form: NewAccountMixin, owner: AbstractBaseUser) -> TwilioAccount | None:
     """Check a valid new-account form's credentials with Twilio, then save the account.
 
@@ -41,6 +43,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/accounts.html", {"accounts": accounts, "nav": "accounts"})
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def account_add(request: HttpRequest) -> HttpResponse:
     form = AccountAddForm(request.POST or None, owner=request.user)
@@ -56,6 +59,8 @@ def account_add(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_variables()
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get(owner=request.user, pk=pk)

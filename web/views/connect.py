@@ -17,9 +17,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from datacenter import selectors, services
+from datacenter.crypto import CredentialKeyError
 from datacenter.models import DataSet, Region, TwilioAccount
 from datacenter.pulls import PullSetupError, pull_request_for
 from scheduler.services import RunAlreadyActive, run_request, schedule_save
@@ -59,6 +61,7 @@ def tiles(request: HttpRequest) -> HttpResponse:
 # --- The four-pane page -------------------------------------------------------------------------
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def dataset_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -69,6 +72,7 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
     return _render(request, ConnectorPage.build(owner=request.user, initial=initial))
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def dataset_edit(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
@@ -83,6 +87,7 @@ def _browser_zone(request: HttpRequest) -> str:
     return valid_zone(request.COOKIES.get("tz"))
 
 
+@sensitive_variables()
 def _post(request: HttpRequest, *, dataset: DataSet | None) -> HttpResponse:
     data, owner = request.POST, request.user
     action = next((a for a in PAGE_ACTIONS if a in data), None)
@@ -210,6 +215,7 @@ def _age_note(report: Any) -> str:
 # --- Connect ------------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def _connect(data: Any, owner: AbstractBaseUser, *, sandbox: bool
              ) -> tuple[TwilioAccount | None, CredentialsForm]:
     """Check the typed (or the sandbox's) credentials with Twilio and save the account."""
@@ -274,6 +280,7 @@ def _connected_message(account: TwilioAccount) -> str:
 # --- Load Preview ------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def _credentials_of(form: CredentialsForm) -> Credentials:
     account = form.cleaned_data.get("account")
     if account is not None:
@@ -281,6 +288,7 @@ def _credentials_of(form: CredentialsForm) -> Credentials:
     return selectors.credentials_build(**form.credentials())
 
 
+@sensitive_variables()
 def _preview_result(page: ConnectorPage) -> dict[str, Any]:
     """The first rows, live from Twilio, or the reason in plain words. Nothing is saved."""
     report = page.details.cleaned_data["report"]
@@ -289,7 +297,7 @@ def _preview_result(page: ConnectorPage) -> dict[str, Any]:
         request = pull_request_for(draft)
         credentials = _credentials_of(page.credentials)
         table = twilio_preview(request, credentials, limit=PREVIEW_ROWS)
-    except (TwilioError, PullSetupError, ValueError) as exc:
+    except (TwilioError, PullSetupError, ValueError, CredentialKeyError) as exc:
         return {"ok": False, "message": str(exc)}
     kinds = [column.type for column in REPORTS[report].columns]
     rows = [
