@@ -88,10 +88,17 @@ def test_it_pulls_a_new_york_window_across_a_dst_change(dst_sandbox, reading, re
                  "America/New_York")
 
 
+def test_it_pulls_usage_across_a_dst_change_under_each_reading(dst_sandbox, reading):
+    check_usage(dst_sandbox, (date(2026, 10, 30), date(2026, 11, 3)), "America/New_York")
+
+
 def test_it_pulls_usage_exactly_under_each_reading(sandbox, reading):
     today = sandbox.world.today
-    window = (today - timedelta(days=12), today - timedelta(days=2))
-    table = pull(sandbox, "usage-records", {"granularity": "daily"}, window=window,
+    check_usage(sandbox, (today - timedelta(days=12), today - timedelta(days=2)), "UTC")
+
+
+def check_usage(sandbox, window: tuple[date, date], tz: str) -> None:
+    table = pull(sandbox, "usage-records", {"granularity": "daily"}, window=window, tz=tz,
                  config=CONFIG)
     got = sorted(zip(*(table.column(c).to_pylist() for c in
                        ("account_sid", "category", "start_date", "end_date")), strict=True))
