@@ -154,9 +154,26 @@ def charts_rows(r: Result) -> list[Row]:
     ]
 
 
+def refresh_rows(r: Result) -> list[Row]:
+    full, inc = r["hourly"]["full"], r["hourly"]["incremental"]
+    resume = r["resume"]
+    return [
+        Row("refresh", "hourly refresh of 30 days of calls, full pull",
+            f"{full['requests']} requests, {full['seconds']:.1f} s"),
+        Row("refresh", f"same, incremental ({r['lookback_days']}-day lookback)",
+            f"{inc['requests']} requests, {inc['seconds']:.1f} s",
+            "fewer requests, same rows",
+            _check(inc["requests"] < full["requests"] and r["hourly"]["same_rows"])),
+        Row("refresh", f"400-day SMS backfill stopped half way, resumed ({resume['rows']:,} rows)",
+            f"{resume['both_attempts_requests']} vs {resume['uninterrupted_requests']} requests "
+            f"({resume['overhead'] - 1:+.1%})", "<= 1.1x", _check(resume["overhead"] <= 1.1)),
+    ]
+
+
 BUILDERS: dict[str, Callable[[Result], list[Row]]] = {
     "pull": pull_rows, "browse": browse_rows, "export": export_rows,
     "dispatch": dispatch_rows, "pages": pages_rows, "charts": charts_rows,
+    "refresh": refresh_rows,
 }
 
 

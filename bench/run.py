@@ -26,7 +26,7 @@ from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
-ORDER = ("pull", "memory", "browse", "export", "charts", "pages", "dispatch")
+ORDER = ("pull", "memory", "browse", "export", "charts", "pages", "dispatch", "refresh")
 FULL: dict[str, dict[str, Any]] = {
     "pull": {"rows": 200_000},
     "memory": {"sizes": [250_000, 500_000, 1_000_000]},
@@ -35,6 +35,7 @@ FULL: dict[str, dict[str, Any]] = {
     "charts": {"rows": 1_000_000, "reps": 5},
     "pages": {"rows": 1_000_000, "datasets": 1_000, "reps": 7},
     "dispatch": {"datasets": 5_000},
+    "refresh": {"rows": 200_000, "messages": 40_000},
 }
 QUICK: dict[str, dict[str, Any]] = {
     "pull": {"rows": 20_000},
@@ -44,6 +45,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "charts": {"rows": 100_000, "reps": 3},
     "pages": {"rows": 100_000, "datasets": 1_000, "reps": 3},
     "dispatch": {"datasets": 500},
+    "refresh": {"rows": 20_000, "messages": 8_000},
 }
 
 

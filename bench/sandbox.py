@@ -54,7 +54,8 @@ def processes() -> int:
 
 @contextmanager
 def sandbox(calls: int, *, latency_ms: float = LATENCY_MS,
-            max_in_flight: int = MAX_IN_FLIGHT, date_upper: str = "before") -> Iterator[Sandbox]:
+            max_in_flight: int = MAX_IN_FLIGHT, date_upper: str = "before",
+            single: bool = False, extra: tuple[str, ...] = ()) -> Iterator[Sandbox]:
     """A sandbox holding `calls` calls across its accounts (the main account holds half).
 
     `date_upper`: how it reads a date-only `StartTime<=D` (before D, Twilio's documented
@@ -62,8 +63,9 @@ def sandbox(calls: int, *, latency_ms: float = LATENCY_MS,
     port = _free_port()
     cmd = [*launcher(), "--port", str(port), "--calls", str(calls),
            "--latency-ms", str(latency_ms), "--max-in-flight", str(max_in_flight),
-           "--date-upper", date_upper]
-    if processes() > 1:
+           "--date-upper", date_upper, *extra]
+    # `single`: one process, whose request log (GET /_sandbox/requests) sees every request.
+    if processes() > 1 and not single:
         cmd += ["--processes", str(processes())]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
