@@ -1,6 +1,7 @@
 """A DataSet's page: Overview (live progress), Data, Charts, History; Run Now and Delete."""
 
 import zoneinfo
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -233,28 +234,25 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_now(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
-    try:
-        run_request(dataset=dataset)
-    except RunAlreadyActive:
-        messages.info(
-            request, f"“{dataset.name}” is already queued or running; nothing new was queued."
-        )
-    else:
-        messages.success(request, f"“{dataset.name}” is queued; progress shows below.")
-    return redirect("dataset", pk=dataset.pk)
+    return _queued(request, dataset, run_request, "is queued; progress shows below.")
 
 
 @require_POST
 def refresh_everything(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
+    return _queued(request, dataset, run_request_full, "is queued to pull its whole window again.")
+
+
+def _queued(request: HttpRequest, dataset: DataSet, queue: Callable[..., Run],
+            done: str) -> HttpResponse:
     try:
-        run_request_full(dataset=dataset)
+        queue(dataset=dataset)
     except RunAlreadyActive:
         messages.info(
             request, f"“{dataset.name}” is already queued or running; nothing new was queued."
         )
     else:
-        messages.success(request, f"“{dataset.name}” is queued to pull its whole window again.")
+        messages.success(request, f"“{dataset.name}” {done}")
     return redirect("dataset", pk=dataset.pk)
 
 
