@@ -68,6 +68,7 @@ def account_update(
     secret: str = "",
     region: str | None = None,
     checked_ok: bool | None = None,
+    max_in_flight: int | None = None,
 ) -> TwilioAccount:
     """Rename, and replace the secret only when a new one is given (it is never pre-filled).
 
@@ -76,6 +77,9 @@ def account_update(
     """
     account.name = name
     fields = ["name", "updated"]
+    if max_in_flight is not None:
+        account.max_in_flight = max_in_flight
+        fields.append("max_in_flight")
     changed = False
     if secret:
         account.secret_encrypted = crypto.encrypt(secret)

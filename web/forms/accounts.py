@@ -127,9 +127,15 @@ class AccountEditForm(forms.Form):
         "Leave empty to keep the current one. The saved token is never shown.",
     )
     region = forms.ChoiceField(label="Region", choices=())
+    max_in_flight = forms.IntegerField(
+        label="Requests in flight", min_value=1, max_value=100, required=False,
+        help_text="Twilio limits concurrent requests per account. Every DataSet of this "
+                  "account, in every worker, shares this many; lower it if other software "
+                  "uses the account too.")
 
     def __init__(self, *args: Any, account: TwilioAccount, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"name": account.name, "region": account.region})
+        kwargs.setdefault("initial", {"name": account.name, "region": account.region,
+                                      "max_in_flight": account.max_in_flight})
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["region"].choices = region_choices()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.test.utils import CaptureQueriesContext
 
 from datacenter import crypto
@@ -179,3 +180,19 @@ def test_no_accounts_page_contains_a_token(alice_client, account):
         assert MAIN_AUTH_TOKEN not in alice_client.get(f"{URL}{path}").content.decode()
     response = _add(alice_client, name="Second", auth_token=MAIN_AUTH_TOKEN, account_sid="AC12")
     assert MAIN_AUTH_TOKEN not in response.content.decode()
+
+
+def test_it_sets_the_requests_in_flight_an_account_shares(alice_client, alice_account):
+    url = reverse("account-edit", args=[alice_account.pk])
+    page = alice_client.get(url).content.decode()
+    assert "Requests in flight" in page and 'value="10"' in page
+    response = alice_client.post(url, {"name": alice_account.name, "secret": "",
+                                       "region": alice_account.region, "max_in_flight": "4"})
+    assert response.status_code == 302
+    alice_account.refresh_from_db()
+    assert alice_account.max_in_flight == 4
+    refused = alice_client.post(url, {"name": alice_account.name, "secret": "",
+                                      "region": alice_account.region, "max_in_flight": "0"})
+    assert refused.status_code == 200
+    alice_account.refresh_from_db()
+    assert alice_account.max_in_flight == 4

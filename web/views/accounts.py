@@ -84,6 +84,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 secret=data["secret"],
                 region=data["region"],
                 checked_ok=True if form.needs_check else None,
+                max_in_flight=data.get("max_in_flight"),
             )
             messages.success(request, f"Saved “{account.name}”.")
             return redirect("accounts")
