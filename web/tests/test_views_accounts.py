@@ -2,8 +2,8 @@
 
 import pytest
 from django.db import connection
-from django.urls import reverse
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from datacenter import crypto
 from datacenter.models import DataSet, TwilioAccount
