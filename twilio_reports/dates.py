@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 Mode = Literal["specific", "relative"]
 
@@ -31,11 +32,24 @@ class DateBlock:
     end_days_back: int | None = None
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def zone(tz: str) -> ZoneInfo:
+    """The one parser of time zone names (forms, cookies, schedules, pulls, metrics).
+
+    Only a known IANA name reaches zoneinfo: names like "America" (a directory) or 300
+    characters (too long for a file name) raise OSError from its file lookup.
+    """
+    name = tz or "UTC"
+    if name not in _zone_names():
+        raise ValueError(f"Unknown time zone {str(tz)[:64]!r}.")
     try:
-        return ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"Unknown time zone {tz!r}.") from exc
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"Unknown time zone {str(tz)[:64]!r}.") from exc
 
 
 def _one_end(mode: str, day: date | None, back: int | None, today: date, what: str) -> date:

@@ -1,16 +1,11 @@
 """Show times in the user's time zone: app.js stores the browser's zone in the `tz` cookie."""
 
-import zoneinfo
 from collections.abc import Callable
-from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-
-@lru_cache(maxsize=1)
-def _zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+from twilio_reports.dates import zone
 
 
 class UserTimezoneMiddleware:
@@ -18,15 +13,10 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = request.COOKIES.get("tz", "")
-        # Only a known zone name reaches zoneinfo: a cookie is anyone's input, and names like
-        # "America" (a directory) or 300 characters (too long for a file name) raise OSError
-        # from the file lookup, which would make every page a 500.
+        # A cookie is anyone's input: an unknown or hostile name (a directory such as
+        # "America", 300 characters) is ignored, never a 500 (twilio_reports.dates.zone).
         try:
-            if name in _zone_names():
-                timezone.activate(zoneinfo.ZoneInfo(name))
-            else:
-                timezone.deactivate()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            timezone.activate(zone(request.COOKIES.get("tz", "")[:100] or "UTC"))
+        except ValueError:
             timezone.deactivate()
         return self.get_response(request)

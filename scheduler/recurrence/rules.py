@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dateutil.rrule import (
     DAILY,
@@ -31,6 +30,7 @@ from scheduler.recurrence.spec import (
     _parse_start,
 )
 from scheduler.recurrence.validation import validate
+from twilio_reports.dates import zone as tz_zone
 
 # --------------------------------------------------------------------------- compiling
 
@@ -72,7 +72,7 @@ def to_rule(spec: ScheduleSpec | Mapping[str, Any], *, today: date | None = None
         raise SpecError(errors)
     if spec.kind == "manual":
         return None
-    zone = ZoneInfo(spec.tz)
+    zone = tz_zone(spec.tz)
     start_at = _parse_start(spec.start_at) if spec.start_at else None
     anchor_day = start_at.date() if start_at else (today or datetime.now(zone).date())
 

@@ -7,9 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, time
-from functools import lru_cache
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from twilio_reports.dates import zone
 
@@ -158,17 +157,10 @@ def _coerce_item(raw: Any, item_type: type) -> Any:
 # --------------------------------------------------------------------------- validation
 
 
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_or_none(name: str) -> ZoneInfo | None:
-    """The ZoneInfo for an IANA name the form may offer, else None (no file-path tricks)."""
-    if name not in _known_zones():
-        return None
+    """The ZoneInfo for an IANA name (twilio_reports.dates.zone decides), else None."""
     try:
-        return zone(name)
+        return zone(name) if name else None
     except ValueError:
         return None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import QueryDict
@@ -29,6 +28,7 @@ from scheduler.recurrence import (
     to_rule,
     validate,
 )
+from twilio_reports.dates import zone as tz_zone
 from web.forms.common import RelevantFieldsForm
 from web.forms.fields import checks as _checks
 from web.forms.fields import integer as _int
@@ -380,7 +380,7 @@ def schedule_summary(spec: dict[str, Any], *, count: int = 3) -> dict[str, Any]:
     except SpecError as exc:
         return {"words": "", "next": [], "next_display": [], "errors": exc.errors}
     upcoming = next_runs(rule, after=timezone.now(), count=count) if rule else []
-    zone = ZoneInfo(valid_zone(spec.get("tz")))
+    zone = tz_zone(valid_zone(spec.get("tz")))
     return {
         "words": words,
         "next": [moment.isoformat().replace("+00:00", "Z") for moment in upcoming],
