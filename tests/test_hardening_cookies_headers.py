@@ -172,3 +172,13 @@ def test_it_answers_hostile_headers_without_a_500(world, security_figures, data,
         )
     assert response.status_code < 500, (url, headers)
     security_figures.add("inputs.headers")
+
+
+@pytest.mark.django_db
+def test_it_treats_a_session_cookie_with_a_nul_byte_as_no_session():
+    # PostgreSQL refuses NUL in text: such a key must never reach a session query.
+    client = Client()
+    for value in ("America/New_York\x00", "abc\x00defghij", "x" * 300, "../../etc/passwd"):
+        client.cookies["sessionid"] = value
+        response = client.get(reverse("login"))
+        assert response.status_code == 200, repr(value)

@@ -19,7 +19,7 @@ CONFIG = PullConfig(retry=RetryPolicy(scale=0.001), page_size=50, max_in_flight=
 
 @pytest.fixture(scope="module")
 def long_history():
-    with start_server(SandboxConfig(calls=600, messages=6000, alerts=20, days=120)) as server:
+    with start_server(SandboxConfig(calls=600, messages=8000, alerts=20, days=400)) as server:
         yield server
 
 
@@ -48,14 +48,14 @@ def test_it_resumes_where_it_stopped_and_asks_little_twice(long_history, reading
     long_history.config.date_upper = reading
     try:
         today = long_history.world.today
-        window = (today - timedelta(days=110), today)
+        window = (today - timedelta(days=399), today)  # a 400-day SMS backfill
         request = PullRequest("messages", {"account_name": "Sandbox Main"}, window)
         long_history.app.requests.clear()
         whole, _ = _attempt(long_history, request, {}, None)
         uninterrupted = len(long_history.app.requests)
 
         long_history.app.requests.clear()
-        first, covered = _attempt(long_history, request, {}, stop_after=40)
+        first, covered = _attempt(long_history, request, {}, stop_after=100)
         assert covered and first
         second, covered = _attempt(long_history, request, covered, None)
         both = len(long_history.app.requests)
