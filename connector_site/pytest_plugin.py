@@ -74,6 +74,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         settings.CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options()
         app.conf.broker_transport_options = filesystem_transport_options()
+    # Request budgets in lock files of this session: several tests kill workers in the middle
+    # of a pull, and a killed process's Redis leases would throttle the sandbox account for
+    # the lease's two minutes. Tests of the Redis budget ask for it explicitly.
+    settings.TWILIO_BUDGET_URL = str(TEST_BROKER_DIR / "budget")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
