@@ -17,7 +17,7 @@ from web.forms.accounts import AccountAddForm, AccountEditForm, NewAccountMixin
 
 def not_connected(message: str) -> str:
     """Twilio's reason, without the client's "Connect:" label, as the form's error."""
-    return f"Not connected: {message.removeprefix('Connect: ')}"
+    return f"Could not connect to Twilio: {message.removeprefix('Connect: ')}"
 
 
 @sensitive_variables()
