@@ -94,3 +94,10 @@ def datasets_owned(*, owner: AbstractBaseUser, ids: list[int]) -> QuerySet[DataS
 def version_list(*, dataset: DataSet) -> QuerySet[Version]:
     """History tab: every version, newest first, with the version it was restored from."""
     return Version.objects.filter(dataset=dataset).select_related("restored_from")
+
+
+def dataset_has_versions(*, dataset: DataSet) -> bool:
+    """Has the DataSet ever written a version (its table then has its report's columns)?"""
+    if dataset.current_version_id is not None:
+        return True
+    return Version.objects.filter(dataset=dataset).exists()

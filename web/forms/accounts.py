@@ -213,5 +213,8 @@ class CredentialsForm(NewAccountMixin):
 
 
 def _account_label(account: TwilioAccount) -> str:
+    """Tells apart two accounts of one Account SID: the key (or token) and region show."""
     state = {True: "", False: " — invalid", None: ""}[account.is_valid]
-    return f"{account.name} ({account.masked_sid}){state}"
+    key = account.key_sid
+    how = f"API key {key[:4]}…{key[-4:]}" if key else "Auth Token"
+    return f"{account.name} ({account.masked_sid} · {how} · {account.region.upper()}){state}"

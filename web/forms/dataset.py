@@ -83,6 +83,7 @@ class ConnectorPage:
             scheduling=make("scheduling", SchedulingForm),
             naming=make("naming", NameForm),
         )
+        page.scheduling.adapt()
         if locked_report is not None:
             page.details.initial["report"] = locked_report
         if data is not None and "naming" not in validate:

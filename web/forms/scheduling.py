@@ -128,8 +128,7 @@ class SchedulingForm(RelevantFieldsForm):
         label="Start at", required=False, max_length=20,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    tz = forms.ChoiceField(label="Time zone", choices=(), initial="UTC",
-                           widget=forms.Select(attrs={"data-browser-zone": ""}))
+    tz = forms.ChoiceField(label="Time zone", choices=(), initial="UTC")
     # Narrows the Time zone menu (server-side: htmx re-renders the menu as one types).
     tz_search = forms.CharField(
         label="Search time zones", required=False, max_length=60,
@@ -155,17 +154,30 @@ class SchedulingForm(RelevantFieldsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tz"].choices = zone_search(
-            str(self["tz_search"].value() or ""), keep=str(self["tz"].value() or "") or None)
         self.fields["at"].initial = "06:00"
-        if self["kind"].value() == "minutes":
-            # Runs are at least 15 minutes apart: the input starts there, not at 1.
-            self.fields["every"].widget.attrs["min"] = MIN_EVERY_MINUTES
-            if not self.is_bound and _number(self["every"].value()) < MIN_EVERY_MINUTES:
-                self.initial["every"] = MIN_EVERY_MINUTES
+        self.adapt()
         for name in REFRESHES:
             self.fields[name].widget.attrs["data-refreshes"] = ""
         self.spec: dict[str, Any] = {}
+
+    def _raw(self, name: str) -> Any:
+        # Not through a BoundField: those cache their initial value, and ConnectorPage.build
+        # replaces `initial` after construction (then calls adapt() again).
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name))
+        return self.initial.get(name, self.fields[name].initial)
+
+    def adapt(self) -> None:
+        """Fit the inputs to the current values: the zone menu narrowed by the search (the
+        chosen zone kept), and "Every N minutes" starting at the 15-minute minimum."""
+        self.fields["tz"].choices = zone_search(
+            str(self._raw("tz_search") or ""), keep=str(self._raw("tz") or "") or None)
+        minutes = self._raw("kind") == "minutes"
+        self.fields["every"].widget.attrs["min"] = MIN_EVERY_MINUTES if minutes else 1
+        # Only the other kinds' default (1) moves: a number typed for minutes stays, and is
+        # judged by the schedule's validation.
+        if minutes and not self.is_bound and _number(self._raw("every")) <= 1:
+            self.initial["every"] = MIN_EVERY_MINUTES
 
     # --- what is shown -------------------------------------------------------------------
     def current(self, name: str) -> Any:

@@ -51,6 +51,9 @@ def account_add(request: HttpRequest) -> HttpResponse:
         account = connect_new_account(form, request.user)
         if account is not None:
             messages.success(request, f"Connected to Twilio and saved “{account.name}”.")
+            from web.views.connect_checks import warn_same_sid
+
+            warn_same_sid(request, account)
             return redirect("accounts")
     return render(
         request,
