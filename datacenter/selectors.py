@@ -17,7 +17,7 @@ def account_get(*, owner: AbstractBaseUser, pk: int) -> TwilioAccount:
 def dataset_get(*, owner: AbstractBaseUser, pk: int) -> DataSet:
     return get_object_or_404(
         DataSet.objects.select_related(
-            "account", "current_version", "schedule", "owner"
+            "account", "current_version", "current_version__restored_from", "schedule", "owner"
         ),
         pk=pk,
         owner=owner,

@@ -233,6 +233,10 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_now(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
+    if dataset.account_id is None:
+        messages.error(request, f"“{dataset.name}” cannot run: its Twilio account was deleted. "
+                                "Choose an account in Edit to resume it.")
+        return redirect("dataset", pk=dataset.pk)
     try:
         run_request(dataset=dataset)
     except RunAlreadyActive:
