@@ -16,8 +16,8 @@ from scheduler import selectors as run_selectors
 from scheduler.models import ACTIVE_STATES, Run
 from scheduler.services import RunAlreadyActive, run_request, run_request_full
 from twilio_reports.dates import zone
-from web.params import whole_number
 from web.views._common import chosen_version, header_context, last_run_of
+from web.views.chart_text import with_colours
 from web.views.data_tab import DATA_PAGE_SIZE, add_filter_redirect, table_context  # noqa: F401
 
 HISTORY_PAGE_SIZE = 50
@@ -146,7 +146,7 @@ def charts(request: HttpRequest, pk: int) -> HttpResponse:
         except LookupError:
             context["reclaimed"] = True
         else:
-            context |= {"charts": found, "charts_json": charts_to_jsonable(found)}
+            context |= {"charts": found, "charts_json": with_colours(charts_to_jsonable(found))}
     elif shown is not None:
         context["reclaimed"] = True
     return render(request, "web/dataset_charts.html", context)
@@ -170,6 +170,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         "version_page": version_page,
         "summary": run_selectors.run_summary(dataset=dataset),
         "now": timezone.now(),
+        "excel_max_rows": tables.EXCEL_MAX_ROWS,
     }
     return render(request, "web/dataset_history.html", context)
 
