@@ -116,7 +116,8 @@ def _typed(value: str, t: pa.DataType) -> pa.Scalar:
         if kind == "date":
             return pa.scalar(date.fromisoformat(text), t)
     except (ValueError, InvalidOperation, ArithmeticError, pa.ArrowInvalid) as exc:
-        raise FilterError(f"“{value[:40]}” is not a {kind} value.") from exc
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise FilterError(f"“{value[:40]}” is not {article} {kind} value.") from exc
     raise FilterError(f"Columns of type {kind} cannot be filtered by value.")
 
 
