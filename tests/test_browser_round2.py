@@ -177,4 +177,15 @@ def test_it_saves_runs_and_browses_a_dataset_as_round_two_promises(
     expect(page.locator("[data-next-run-paused]")).to_have_count(0)
     dataset.refresh_from_db()
     assert dataset.account is not None and dataset.schedule.next_run_at is not None
+
+    # The Twilio Advanced tile keeps its text inside its card from 1024 px up.
+    for width in (1024, 1280, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        tab.goto("/connect/")
+        tile = page.locator("[data-tile=twilio-advanced]")
+        card = tile.bounding_box()
+        for text in tile.locator(".card-body div div").all():
+            box = text.bounding_box()
+            assert card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
+            assert box["y"] + box["height"] <= card["y"] + card["height"], (width, text)
     tab.assert_no_js_errors()

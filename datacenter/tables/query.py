@@ -68,8 +68,7 @@ def _newest_first(v: Version, column: str) -> pa.Array:
         if found is not None:
             return found
         values = _columns(v, [column])
-        order = pc.sort_indices(values, sort_keys=[(column, "descending")],
-                                null_placement="at_end")
+        order = pc.sort_indices(values, sort_keys=[(column, "descending", "at_end")])
         _save_order(v, column, order)
         return order
 
@@ -90,9 +89,8 @@ def _sort_order(v: Version, keys: Sequence[SortKey]) -> pa.Array:
         table = _columns(v, list(dict.fromkeys(names)))
         # Stable: ties keep write order, so pages never overlap.
         return pc.sort_indices(
-            table, sort_keys=[(k.column, "descending" if k.descending else "ascending")
-                              for k in keys],
-            null_placement="at_end")
+            table, sort_keys=[(k.column, "descending" if k.descending else "ascending", "at_end")
+                              for k in keys])
 
     return cached((v.uri, v.version, "sort", tuple(keys)), build)
 
