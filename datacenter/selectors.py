@@ -17,7 +17,7 @@ def account_get(*, owner: AbstractBaseUser, pk: int) -> TwilioAccount:
 def dataset_get(*, owner: AbstractBaseUser, pk: int) -> DataSet:
     return get_object_or_404(
         DataSet.objects.select_related(
-            "account", "current_version", "schedule", "owner"
+            "account", "current_version", "current_version__restored_from", "schedule", "owner"
         ),
         pk=pk,
         owner=owner,
@@ -94,3 +94,10 @@ def datasets_owned(*, owner: AbstractBaseUser, ids: list[int]) -> QuerySet[DataS
 def version_list(*, dataset: DataSet) -> QuerySet[Version]:
     """History tab: every version, newest first, with the version it was restored from."""
     return Version.objects.filter(dataset=dataset).select_related("restored_from")
+
+
+def dataset_has_versions(*, dataset: DataSet) -> bool:
+    """Has the DataSet ever written a version (its table then has its report's columns)?"""
+    if dataset.current_version_id is not None:
+        return True
+    return Version.objects.filter(dataset=dataset).exists()

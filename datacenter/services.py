@@ -14,13 +14,17 @@ from django.views.decorators.debug import sensitive_variables
 
 from datacenter import crypto, tables
 from datacenter.models import DataSet, EmptyResult, Region, TwilioAccount, UpdateMethod, Version
-from datacenter.selectors import credentials_build, credentials_for_account
+from datacenter.selectors import credentials_build, credentials_for_account, dataset_has_versions
 from datacenter.staging import staging_remove
 from twilio_reports.service import TwilioError, check_credentials
 
 logger = logging.getLogger(__name__)
 
 VERSION_PRECOMPUTE_TASK = "datacenter.tasks.version_precompute"
+
+
+class ReportLocked(ValueError):
+    """A DataSet with versions keeps its report: its table has that report's columns."""
 
 
 # sensitive_variables(): no local of this call or anything it calls shows in an error report.
@@ -168,6 +172,11 @@ def dataset_update(
 ) -> DataSet:
     if account is not None and account.owner_id != dataset.owner_id:
         raise PermissionError("That account belongs to another user.")
+    if report != dataset.report and dataset_has_versions(dataset=dataset):
+        raise ReportLocked(
+            "The report of a DataSet that has data cannot change: save the settings as a new "
+            "DataSet instead."
+        )
     dataset.account = account
     dataset.name = name
     dataset.description = description
@@ -255,10 +264,13 @@ def version_record(
             **(fetch or {}),
         )
         now = timezone.now()
-        DataSet.objects.filter(pk=dataset.pk).update(
-            current_version=version, last_success_at=now, updated=now
-        )
-        dataset.current_version, dataset.last_success_at = version, now
+        # A revert is not an update from Twilio: "Last successful update" stays where it was.
+        moved = {"last_success_at": now} if restored_from is None else {}
+        DataSet.objects.filter(pk=dataset.pk).update(current_version=version, updated=now,
+                                                     **moved)
+        dataset.current_version = version
+        if moved:
+            dataset.last_success_at = now
     # By name: tasks call this app's functions, so services never import tasks (no circle).
     transaction.on_commit(
         lambda: current_app.send_task(VERSION_PRECOMPUTE_TASK, args=[version.pk])

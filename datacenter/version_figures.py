@@ -134,6 +134,19 @@ def _plain(value: object) -> int | float | None:
     return item() if callable(item) else float(value)  # type: ignore[arg-type]
 
 
+def time_column(report: str) -> str | None:
+    """The report's time: the Data tab lists rows newest first by it, as Twilio does (the
+    field its date window is checked against, else when the row was created)."""
+    from twilio_reports.definitions import REPORTS
+
+    rdef = REPORTS.get(report)
+    if rdef is None:
+        return None
+    if rdef.date_filter is not None:
+        return rdef.date_filter.row_field
+    return "date_created" if "date_created" in rdef.column_names else None
+
+
 def version_precompute(*, version_id: int) -> None:
     """Fill every per-version cache right after a version is recorded (in a worker), so the
     first page view reads results instead of scanning a million rows: the sparkline, the
@@ -148,6 +161,8 @@ def version_precompute(*, version_id: int) -> None:
     dataset = version.dataset
     try:
         tables.describe(tables.table_uri(dataset.pk), version.delta_version)
+        tables.order_prepare(tables.table_uri(dataset.pk), version.delta_version,
+                             time_column(dataset.report))
         charts(dataset, version)
         if dataset.current_version_id == version.pk:
             sparklines([dataset])

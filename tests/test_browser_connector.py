@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from connector_site.pytest_plugin import need_chromium
 from datacenter.models import DataSet
 from datacenter.tests.factories import sandbox_account_make
-from scheduler.models import Schedule
+from scheduler.models import Run, RunTrigger, Schedule
 from tests.browser import chromium, log_in, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -63,6 +63,8 @@ def test_it_saves_the_connector_page_with_javascript_disabled(
     dataset = DataSet.objects.get(name="Alerts without JavaScript")
     assert dataset.report == "alerts" and dataset.owner == alice
     assert Schedule.objects.get(dataset=dataset).spec["kind"] == "manual"
+    # "Run after saving" is on by default: Save queued the first run, without JavaScript too.
+    assert Run.objects.filter(dataset=dataset, trigger=RunTrigger.MANUAL).exists()
 
 
 def test_it_re_renders_the_details_pane_when_the_report_changes(

@@ -1,12 +1,13 @@
 """What a pull asked for, in words: shown when Twilio returns nothing, and on a DataSet page.
 
-"Calls · From +15551230001 · Nov 11–Nov 21, 2026 · America/Los_Angeles"
+"Calls · From +15551230001 · 20 to 10 days ago (Nov 11–Nov 21, 2026) · America/Los_Angeles"
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from twilio_reports.dates import DateBlock
 from twilio_reports.definitions import GRANULARITIES, REPORTS
 from twilio_reports.filters import FILTERS
 from twilio_reports.plan import PullRequest
@@ -40,10 +41,34 @@ def days_in_words(first: date, last: date) -> str:
     return f"{short(first)}, {first.year}–{short(last)}, {last.year}"
 
 
-def request_in_words(request: PullRequest) -> str:
+def _ago(days: int | None) -> str:
+    return {0: "today", 1: "yesterday"}.get(days or 0, f"{days} days ago")
+
+
+def block_in_words(block: DateBlock) -> str:
+    """A relative window as the user set it ("20 to 10 days ago", "7 days ago to today",
+    "yesterday"); "" for fixed dates, which the resolved days already say."""
+    if block.duration != "range":
+        return _ago(block.days_back) if block.report_date_mode == "relative" else ""
+    start = block.start_days_back if block.start_mode == "relative" else None
+    end = block.end_days_back if block.end_mode == "relative" else None
+    if start is None and end is None:
+        return ""
+    if start is not None and end is not None and end >= 2:
+        return f"{start} to {end} days ago"
+    first = _ago(start) if start is not None else "a fixed day"
+    last = _ago(end) if end is not None else "a fixed day"
+    return f"{first} to {last}"
+
+
+def request_in_words(request: PullRequest, block: DateBlock | None = None) -> str:
+    """"Calls · From +15551230001 · 20 to 10 days ago (Nov 11–Nov 21, 2026) · Europe/Berlin":
+    with `block`, the window as it was set, then the days it resolves to."""
     parts = [REPORTS[request.report].label, *filters_in_words(request.report, request.params)]
     if request.window is not None:
-        parts += [days_in_words(*request.window), request.tz]
+        days = days_in_words(*request.window)
+        words = block_in_words(block) if block is not None else ""
+        parts += [f"{words} ({days})" if words else days, request.tz]
     return " · ".join(parts)
 
 

@@ -31,5 +31,7 @@ urlpatterns = [
     path("datasets/<int:pk>/export.csv", versions.export_current, name="dataset-export"),
     path("datasets/<int:pk>/versions/<int:number>/", versions.preview, name="version"),
     path("datasets/<int:pk>/versions/<int:number>/csv", versions.download, name="version-csv"),
+    path("datasets/<int:pk>/versions/<int:number>/xlsx", versions.download_xlsx,
+         name="version-xlsx"),
     path("datasets/<int:pk>/versions/<int:number>/revert/", versions.revert, name="version-revert"),
 ]

@@ -41,6 +41,10 @@ Mode = Literal["replace", "append", "merge"]
 _ORPHAN_GRACE_S = 3600  # unreferenced files younger than this may belong to a running write
 
 
+class SchemaMismatch(ValueError):
+    """The write's columns are not the table's."""
+
+
 @dataclass(frozen=True)
 class WriteResult:
     delta_version: int
@@ -58,8 +62,11 @@ def _check_schema(dt: DeltaTable, schema: pa.Schema) -> None:
     want = [(f.name, DeltaSchema.from_arrow(pa.schema([f])).to_json()) for f in schema]
     have = [(f.name, DeltaSchema.from_arrow(pa.schema([f])).to_json()) for f in current]
     if want != have:
-        raise ValueError(
-            f"schema differs from the table's: table has {current}, the write has {schema}"
+        # One plain sentence: the run's error is shown as is (no schema dump).
+        raise SchemaMismatch(
+            "The new rows do not fit this DataSet's table, whose columns come from another "
+            "report (or an older definition of it); save the settings as a new DataSet to "
+            "start a fresh table."
         )
 
 

@@ -56,8 +56,8 @@ def _check(spec: ScheduleSpec) -> dict[str, str]:
         _check_weekdays(spec.weekdays, errors, required=True)
     elif spec.kind == "monthly":
         day = spec.day_of_month
-        if day is None or not 1 <= day <= 31:
-            errors["day_of_month"] = "Choose a day of the month from 1 to 31"
+        if day is None or not (day == -1 or 1 <= day <= 31):
+            errors["day_of_month"] = "Choose a day of the month from 1 to 31, or the last day"
     elif spec.kind in ("hourly", "minutes"):
         if spec.kind == "hourly":
             _check_every(spec.every, 1, MAX_EVERY["hourly"], "hours", errors)

@@ -35,7 +35,9 @@ def dispatch_due(*, now: datetime | None = None) -> int:
 
 
 def _dispatch_batch(now: datetime) -> list[int]:
-    due = Q(next_run_at__lte=now) | Q(retry_at__lte=now)
+    # A DataSet whose account was deleted is paused: skipped (its next run stays due) until
+    # an account is chosen in Edit, which sets the schedule again.
+    due = (Q(next_run_at__lte=now) | Q(retry_at__lte=now)) & Q(dataset__account__isnull=False)
     with transaction.atomic():
         schedules = list(
             Schedule.objects.select_for_update(skip_locked=True)

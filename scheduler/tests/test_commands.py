@@ -44,7 +44,9 @@ def test_it_waits_for_the_run_through_a_real_worker(celery_worker, sandbox, sett
 
 @pytest.mark.django_db
 def test_it_dispatches_due_datasets_once():
-    dataset = dataset_make(user_make("ops"), None)
+    ops = user_make("ops")
+    # With an account: a DataSet without one is paused and never dispatched.
+    dataset = dataset_make(ops, sandbox_account_make(ops))
     Schedule.objects.filter(dataset=dataset).update(
         retry_at=timezone.now() - timedelta(minutes=1)
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from datacenter.tests.factories import dataset_make, user_make
+from datacenter.tests.factories import dataset_make, sandbox_account_make, user_make
 from scheduler.models import Run, RunTrigger, Schedule
 from scheduler.services import dispatch_due, schedule_save
 
@@ -18,9 +18,15 @@ def alice(db):
     return user_make("alice")
 
 
+def _account(owner):
+    # A DataSet without an account is paused (its account was deleted): never dispatched.
+    found = owner.twilio_accounts.first()
+    return found or sandbox_account_make(owner)
+
+
 @pytest.mark.django_db
 def test_it_queues_due_datasets_once_and_advances_them(alice):
-    ds = [dataset_make(alice, None, name=f"d{i}") for i in range(3)]
+    ds = [dataset_make(alice, _account(alice), name=f"d{i}") for i in range(3)]
     now = datetime(2026, 11, 27, 5, 30, tzinfo=UTC)  # 06:30 in Berlin
     for d in ds:
         schedule_save(dataset=d, spec=DAILY_0630_BERLIN, now=now - timedelta(minutes=1))
@@ -33,8 +39,8 @@ def test_it_queues_due_datasets_once_and_advances_them(alice):
 
 @pytest.mark.django_db
 def test_it_skips_manual_and_not_yet_due(alice):
-    manual = dataset_make(alice, None, name="m")
-    later = dataset_make(alice, None, name="l")
+    manual = dataset_make(alice, _account(alice), name="m")
+    later = dataset_make(alice, _account(alice), name="l")
     now = datetime(2026, 11, 27, 5, 29, tzinfo=UTC)
     schedule_save(dataset=later, spec=DAILY_0630_BERLIN, now=now)
     assert dispatch_due(now=now) == 0
@@ -43,7 +49,7 @@ def test_it_skips_manual_and_not_yet_due(alice):
 
 @pytest.mark.django_db
 def test_it_runs_once_per_day_across_dst_in_a_non_utc_zone(alice):
-    d = dataset_make(alice, None)
+    d = dataset_make(alice, _account(alice))
     spec = {"kind": "daily", "tz": "Europe/Berlin", "at": "02:30", "every": 1}
     start = datetime(2026, 3, 27, 0, 0, tzinfo=UTC)
     schedule_save(dataset=d, spec=spec, now=start)
@@ -65,7 +71,7 @@ def test_it_runs_once_per_day_across_dst_in_a_non_utc_zone(alice):
 
 @pytest.mark.django_db
 def test_it_queues_a_retry_when_it_is_due(alice):
-    d = dataset_make(alice, None)
+    d = dataset_make(alice, _account(alice))
     now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     Schedule.objects.filter(dataset=d).update(retry_at=now - timedelta(seconds=1))
     assert dispatch_due(now=now) == 1
@@ -75,7 +81,7 @@ def test_it_queues_a_retry_when_it_is_due(alice):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_never_queues_a_dataset_twice_when_two_ticks_race(alice):
-    ds = [dataset_make(alice, None, name=f"d{i}") for i in range(60)]
+    ds = [dataset_make(alice, _account(alice), name=f"d{i}") for i in range(60)]
     now = datetime(2026, 11, 27, 5, 30, tzinfo=UTC)
     for d in ds:
         schedule_save(dataset=d, spec=DAILY_0630_BERLIN, now=now - timedelta(minutes=1))

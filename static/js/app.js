@@ -11,6 +11,13 @@
     if (tz && /^[A-Za-z0-9_+\/-]+$/.test(tz) && document.cookie.indexOf("tz=" + tz) === -1) {
       document.cookie = "tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
     }
+    // A time zone menu the server rendered before it knew the browser's zone (a first
+    // visit) starts at that zone when the menu offers it.
+    var menu = document.querySelector("select[data-browser-zone]");
+    if (menu && tz && Array.prototype.some.call(menu.options, function (o) { return o.value === tz; })) {
+      menu.value = tz;
+      menu.dispatchEvent(new Event("input", { bubbles: true }));
+    }
   } catch (e) { /* older browsers: UTC */ }
   // Confirmation prompts for destructive buttons: <button data-confirm="...">.
   document.addEventListener("click", function (ev) {

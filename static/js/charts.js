@@ -24,12 +24,17 @@
 
   function traces(chart) {
     return chart.series.map(function (s) {
+      // The server gives each series its colour (the same value, the same colour everywhere).
       if (chart.kind === "line") {
         // connectgaps false: a day without a value (null) stays a visible gap, not a zero.
-        return { type: "scatter", mode: "lines+markers", name: s.name, x: s.x, y: s.y,
-                 connectgaps: false };
+        var line = { type: "scatter", mode: "lines+markers", name: s.name, x: s.x, y: s.y,
+                     connectgaps: false };
+        if (s.color) { line.line = { color: s.color }; line.marker = { color: s.color }; }
+        return line;
       }
-      return { type: "bar", name: s.name, x: s.x, y: s.y };
+      var bar = { type: "bar", name: s.name, x: s.x, y: s.y };
+      if (s.color) { bar.marker = { color: s.color }; }
+      return bar;
     });
   }
 
@@ -59,7 +64,8 @@
       height: HEIGHT,
       margin: { l: 56, r: 16, t: 8, b: 48 },
       barmode: chart.kind === "stacked-bar" ? "stack" : "group",
-      showlegend: chart.series.length > 1,
+      // A split chart always says what its colours mean, even when one value is present.
+      showlegend: chart.series.length > 1 || chart.kind === "stacked-bar",
       // "normal": the legend lists series in our order (Plotly reverses it for stacks).
       legend: { orientation: "h", y: -0.2, traceorder: "normal" },
       xaxis: xaxis,

@@ -31,6 +31,13 @@
     set("slices", grouped.format(data.slices_done || 0) + " / " + grouped.format(data.slices_total || 0));
     set("elapsed", duration(data.elapsed_seconds));
     set("status", data.state === "queued" ? "Waiting for a worker…" : "Pulling from Twilio…");
+    // The badge follows the run too: Running once a worker has it, never Queued under
+    // "Pulling from Twilio…".
+    var badge = box.querySelector(".badge");
+    if (badge && data.state_label) {
+      badge.textContent = data.state_label;
+      badge.className = "badge " + (data.state === "running" ? "text-bg-primary" : "text-bg-secondary");
+    }
   }
 
   var failures = 0;

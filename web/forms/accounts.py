@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 
 from datacenter.models import Region, TwilioAccount
 from datacenter.selectors import region_choices
+from web.forms.fields import LimitedCharField
 
 SECRET_RE = re.compile(r"^[A-Za-z0-9]{32}$")
 DEFAULT_ACCOUNT_NAME = "Twilio Account"
@@ -31,6 +32,11 @@ class SidField(forms.CharField):
         return value[:2].upper() + value[2:].lower() if len(value) > 2 else value
 
 
+def _article(word: str) -> str:
+    """"An Account SID", "An API key SID": the article follows the sound of the first letter."""
+    return "An" if word[:1].upper() in "AEIOU" else "A"
+
+
 def _sid_field(prefix: str, label: str, *, required: bool) -> SidField:
     return SidField(
         label=label,
@@ -40,7 +46,8 @@ def _sid_field(prefix: str, label: str, *, required: bool) -> SidField:
         validators=[
             RegexValidator(
                 rf"^{prefix}[0-9a-f]{{32}}$",
-                f"A {label} is “{prefix}” followed by 32 hexadecimal characters (0-9, a-f).",
+                f"{_article(label)} {label} is “{prefix}” followed by 32 hexadecimal characters "
+                "(0-9, a-f).",
             )
         ],
         widget=forms.TextInput(
@@ -64,7 +71,7 @@ def _secret_field(label: str, help_text: str = "") -> forms.CharField:
 class NewAccountMixin(forms.Form):
     """Name, SID, token (or API key) and region of an account to be checked and saved."""
 
-    name = forms.CharField(label="Account name", max_length=100, initial=DEFAULT_ACCOUNT_NAME)
+    name = LimitedCharField(label="Account name", max_length=100, initial=DEFAULT_ACCOUNT_NAME)
     account_sid = _sid_field("AC", "Account SID", required=True)
     auth_token = _secret_field("Auth Token", "32 characters, from the Twilio Console.")
     key_sid = _sid_field("SK", "API key SID", required=False)
@@ -121,7 +128,7 @@ class AccountAddForm(NewAccountMixin):
 class AccountEditForm(forms.Form):
     """Rename, move region, or replace the secret. The secret input starts empty."""
 
-    name = forms.CharField(label="Account name", max_length=100)
+    name = LimitedCharField(label="Account name", max_length=100)
     secret = _secret_field(
         "New Auth Token",
         "Leave empty to keep the current one. The saved token is never shown.",
@@ -212,5 +219,8 @@ class CredentialsForm(NewAccountMixin):
 
 
 def _account_label(account: TwilioAccount) -> str:
+    """Tells apart two accounts of one Account SID: the key (or token) and region show."""
     state = {True: "", False: " — invalid", None: ""}[account.is_valid]
-    return f"{account.name} ({account.masked_sid}){state}"
+    key = account.key_sid
+    how = f"API key {key[:4]}…{key[-4:]}" if key else "Auth Token"
+    return f"{account.name} ({account.masked_sid} · {how} · {account.region.upper()}){state}"

@@ -14,6 +14,7 @@ from scheduler.models import Schedule
 from web.forms.accounts import CredentialsForm
 from web.forms.common import initial_from_data
 from web.forms.details import DetailsForm, details_initial
+from web.forms.fields import LimitedCharField
 from web.forms.scheduling import SchedulingForm, scheduling_initial
 from web.forms.zones import valid_zone
 
@@ -21,11 +22,13 @@ PREFIXES = {"credentials": "cred", "details": "details", "scheduling": "schedule
 
 
 class NameForm(forms.Form):
-    name = forms.CharField(label="DataSet name", max_length=120)
-    description = forms.CharField(
+    name = LimitedCharField(label="DataSet name", max_length=120)
+    description = LimitedCharField(
         label="Description", required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # On by default for a new DataSet (its data is there at once, as in Domo); off on Edit.
+    run_after_save = forms.BooleanField(label="Run after saving", required=False, initial=True)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -55,9 +58,13 @@ class ConnectorPage:
         data: QueryDict | None = None,
         initial: dict[str, dict[str, Any]] | None = None,
         validate: set[str] | frozenset[str] = frozenset(PREFIXES),
+        locked_report: str | None = None,
     ) -> ConnectorPage:
         """Bind the panes named in `validate` to `data`; show the others with the posted
-        values as initial values, so a refresh round trip shows no errors for them."""
+        values as initial values, so a refresh round trip shows no errors for them.
+
+        `locked_report`: the report of a DataSet that has data, shown read-only (a posted
+        report is ignored)."""
         initial = initial or {}
         tz = valid_zone((data or {}).get("schedule-tz") or initial.get("scheduling", {}).get("tz"))
 
@@ -70,12 +77,23 @@ class ConnectorPage:
                 form.initial = initial_from_data(form, data)
             return form
 
-        return cls(
+        page = cls(
             credentials=make("credentials", CredentialsForm, owner=owner),
-            details=make("details", DetailsForm, time_zone=tz),
+            details=make("details", DetailsForm, time_zone=tz, locked_report=locked_report),
             scheduling=make("scheduling", SchedulingForm),
             naming=make("naming", NameForm),
         )
+        page.scheduling.adapt()
+        if locked_report is not None:
+            page.details.initial["report"] = locked_report
+        if data is not None and "naming" not in validate:
+            # An unticked box is not posted: keep it unticked on a round trip.
+            page.naming.initial["run_after_save"] = bool(data.get("ds-run_after_save"))
+        return page
+
+    @property
+    def run_after_save(self) -> bool:
+        return bool(self.naming.cleaned_data.get("run_after_save"))
 
     def is_valid(self) -> bool:
         # Every pane is validated so every error shows at once, not one pane at a time.
@@ -126,5 +144,14 @@ def page_initial(*, time_zone: str, dataset: DataSet | None = None,
             lookback_days=dataset.lookback_days,
             append_skip_existing=dataset.append_skip_existing,
         ),
-        "naming": {"name": dataset.name, "description": dataset.description},
+        "naming": {"name": dataset.name, "description": dataset.description,
+                   "run_after_save": False},
     }
+
+
+def copy_initial(dataset: DataSet) -> dict[str, dict[str, Any]]:
+    """"Save as a new DataSet": a new DataSet's page filled with this one's settings."""
+    initial = page_initial(time_zone=dataset.time_zone, dataset=dataset)
+    initial["naming"] = {"name": f"{dataset.name} (copy)"[:120],
+                         "description": dataset.description, "run_after_save": True}
+    return initial

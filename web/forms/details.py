@@ -19,6 +19,7 @@ from twilio_reports.dates import DateBlock, resolve_window, today_in
 from twilio_reports.definitions import DEFAULT_GRANULARITY, GRANULARITIES, REPORT_CHOICES, REPORTS
 from twilio_reports.filters import FILTERS, FilterDef, validate_params
 from web.forms.common import RelevantFieldsForm
+from web.forms.fields import LimitedCharField
 
 CATEGORY_DATALIST_ID = "dc-categories"
 # Fields whose value changes which other fields the pane shows: a change re-renders the pane.
@@ -69,7 +70,7 @@ def _filter_field(fdef: FilterDef) -> forms.Field:
     else:
         widget = forms.TextInput(attrs=attrs)
     optional = fdef.kind in ("text", "phone", "account_name")
-    return forms.CharField(
+    return LimitedCharField(
         label=f"{fdef.label} (Optional)" if optional else fdef.label,
         required=False,
         max_length=200,
@@ -142,8 +143,18 @@ class DetailsForm(RelevantFieldsForm):
     end_date = _date("Select Specific End Date")
     end_days_back = _days_back("Days Back to End At")
 
-    def __init__(self, *args: Any, time_zone: str = "UTC", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, time_zone: str = "UTC", locked_report: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A DataSet with data keeps its report: its table's columns are that report's.
+        self.locked_report = locked_report
+        if locked_report is not None:
+            self.initial["report"] = locked_report
+            self.fields["report"].disabled = True
+            self.fields["report"].help_text = (
+                "The report is fixed once a DataSet has data: its table has this report's "
+                "columns. To pull another report, save these settings as a new DataSet."
+            )
         # The window is checked in the DataSet's zone (its "today"), from the Scheduling pane.
         self.time_zone = time_zone
         for name, fdef in FILTERS.items():

@@ -16,8 +16,8 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from datacenter.models import EmptyResult, UpdateMethod
-from scheduler.models import Schedule
 from scheduler.recurrence import (
+    MIN_GAP_MINUTES,
     MONTH_NAMES,
     NTH_CHOICES,
     WEEKDAY_CODES,
@@ -34,7 +34,8 @@ from web.forms.fields import checks as _checks
 from web.forms.fields import integer as _int
 from web.forms.fields import radios as _radios
 from web.forms.fields import time_of_day as _time
-from web.forms.zones import valid_zone, zone_choices
+from web.forms.scheduling_initial import scheduling_initial  # noqa: F401 - re-exported
+from web.forms.zones import valid_zone, zone_search
 
 BASIC_KINDS = (
     ("manual", "Manually"),
@@ -60,6 +61,7 @@ DAYS_BY = (
 START_CHOICES = (("now", "Now"), ("later", "Later"))
 RETRY_CHOICES = (("always", "Always retry when an update fails"), ("never", "Do not retry"))
 UNIT_WORDS = {"hourly": "hours", "minutes": "minutes", "daily": "days"}
+MIN_EVERY_MINUTES = MIN_GAP_MINUTES
 TIME_FORMAT = "%H:%M"
 START_FORMAT = "%Y-%m-%dT%H:%M"
 _TIMES_SPLIT = re.compile(r"[\s,;]+")
@@ -99,7 +101,7 @@ class SchedulingForm(RelevantFieldsForm):
     window_to = _time("Active hours to (excluded)")
     weekdays = _checks("On", WEEKDAY_CHOICES)
     day_of_month = forms.TypedChoiceField(
-        label="On day", choices=MONTH_DAY_CHOICES[:-1], coerce=int, initial="1", required=False
+        label="On day", choices=MONTH_DAY_CHOICES, coerce=int, initial="1", required=False
     )
     # Advanced tab.
     adv_months = _checks("Months (none = every month)", MONTH_CHOICES)
@@ -127,6 +129,11 @@ class SchedulingForm(RelevantFieldsForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     tz = forms.ChoiceField(label="Time zone", choices=(), initial="UTC")
+    # Narrows the Time zone menu (server-side: htmx re-renders the menu as one types).
+    tz_search = forms.CharField(
+        label="Search time zones", required=False, max_length=60,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                      "placeholder": "e.g. Los Angeles, Berlin, Kolkata"}))
     update_method = _radios("Update method", tuple(UpdateMethod.choices), UpdateMethod.REPLACE)
     incremental = forms.BooleanField(
         label="Fetch only what is new or changed", required=False,
@@ -147,11 +154,30 @@ class SchedulingForm(RelevantFieldsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tz"].choices = zone_choices()
         self.fields["at"].initial = "06:00"
+        self.adapt()
         for name in REFRESHES:
             self.fields[name].widget.attrs["data-refreshes"] = ""
         self.spec: dict[str, Any] = {}
+
+    def _raw(self, name: str) -> Any:
+        # Not through a BoundField: those cache their initial value, and ConnectorPage.build
+        # replaces `initial` after construction (then calls adapt() again).
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name))
+        return self.initial.get(name, self.fields[name].initial)
+
+    def adapt(self) -> None:
+        """Fit the inputs to the current values: the zone menu narrowed by the search (the
+        chosen zone kept), and "Every N minutes" starting at the 15-minute minimum."""
+        self.fields["tz"].choices = zone_search(
+            str(self._raw("tz_search") or ""), keep=str(self._raw("tz") or "") or None)
+        minutes = self._raw("kind") == "minutes"
+        self.fields["every"].widget.attrs["min"] = MIN_EVERY_MINUTES if minutes else 1
+        # Only the other kinds' default (1) moves: a number typed for minutes stays, and is
+        # judged by the schedule's validation.
+        if minutes and not self.is_bound and _number(self._raw("every")) <= 1:
+            self.initial["every"] = MIN_EVERY_MINUTES
 
     # --- what is shown -------------------------------------------------------------------
     def current(self, name: str) -> Any:
@@ -162,7 +188,7 @@ class SchedulingForm(RelevantFieldsForm):
         return self.current("tab") != "advanced" and self.current("kind") == "manual"
 
     def relevant_fields(self) -> set[str]:
-        shown = {"tab", "tz", "update_method", "on_empty", "retry"}
+        shown = {"tab", "tz", "tz_search", "update_method", "on_empty", "retry"}
         method = self.current("update_method")
         if method == UpdateMethod.MERGE:
             shown.add("incremental")
@@ -310,6 +336,13 @@ class SchedulingForm(RelevantFieldsForm):
         }
 
 
+def _number(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _normalise_start(value: str) -> str | None:
     """`datetime-local` sends YYYY-MM-DDTHH:MM (some browsers add seconds)."""
     value = value.strip().replace(" ", "T")
@@ -319,57 +352,6 @@ def _normalise_start(value: str) -> str | None:
         return datetime.fromisoformat(value).strftime(START_FORMAT)
     except ValueError:
         return value  # recurrence.validate words the error
-
-
-def scheduling_initial(schedule: Schedule | None, *, time_zone: str, update_method: str,
-                       **settings: Any) -> dict:
-    """Initial values of the pane from a saved schedule (the inverse of build_spec);
-    `settings`: the DataSet's on_empty, incremental, lookback_days, append_skip_existing."""
-    initial: dict[str, Any] = {"tz": valid_zone(time_zone), "update_method": update_method,
-                               **settings}
-    if schedule is None:
-        return initial
-    spec = dict(schedule.spec or {})
-    initial.update(
-        retry="always" if schedule.retry_enabled else "never",
-        retry_every_minutes=schedule.retry_every_minutes,
-        retry_max=schedule.retry_max or 3,
-        remind_after_hours=schedule.remind_after_hours,
-    )
-    if spec.get("tz"):
-        initial["tz"] = valid_zone(spec["tz"])
-    if spec.get("start_at"):
-        initial.update(start_when="later", start_at=spec["start_at"])
-    if spec.get("kind") == "advanced":
-        initial.update(tab="advanced", adv_months=[str(m) for m in spec.get("months") or []])
-        if spec.get("month_days"):
-            initial.update(adv_days_by="month_days",
-                           adv_month_days=[str(d) for d in spec["month_days"]])
-        elif spec.get("weekdays"):
-            initial.update(adv_days_by="weekdays", adv_weekdays=list(spec["weekdays"]))
-        elif spec.get("nth_weekdays"):
-            pairs = [re.match(r"^([+-]?\d)(\w\w)$", c) for c in spec["nth_weekdays"]]
-            found = [m.groups() for m in pairs if m]
-            initial.update(
-                adv_days_by="nth",
-                adv_nth=sorted({n for n, _ in found}),
-                adv_nth_days=sorted({d for _, d in found}),
-            )
-        initial["adv_repeat"] = spec.get("repeat", "times")
-        if initial["adv_repeat"] == "interval":
-            initial.update(
-                adv_every=spec.get("every", 1), adv_unit=spec.get("unit", "hours"),
-                adv_window_from=spec.get("window_from") or spec.get("at"),
-                adv_window_to=spec.get("window_to"),
-            )
-        else:
-            initial["adv_times"] = ", ".join(spec.get("times") or [])
-        return initial
-    initial["tab"] = "basic"
-    for key in ("kind", "every", "at", "window_from", "window_to", "weekdays", "day_of_month"):
-        if spec.get(key) not in (None, "", []):
-            initial[key] = spec[key]
-    return initial
 
 
 def schedule_summary(spec: dict[str, Any], *, count: int = 3) -> dict[str, Any]:

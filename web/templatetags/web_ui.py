@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from web.views.cells import format_value
+from web.views.chart_text import plain_description
 
 register = template.Library()
 
@@ -93,12 +95,41 @@ def figure(value: float | int | None, unit: str = "") -> str:
     return f"{value:,.2f}"
 
 
+MEAN_DECIMALS = 2
+
+
 @register.simple_tag
-def stat_cell(value: object, kind: str) -> SafeString:
-    """A Stats value formatted like the table's cells (numbers grouped, times local)."""
+def stat_cell(value: object, kind: str, mean: bool = False) -> SafeString:
+    """A Stats value formatted like the table's cells (numbers grouped, times local); a
+    mean is rounded to two decimals (the exact value on hover)."""
     if value is None:
         return mark_safe("—")  # noqa: S308 - constant
+    if mean and isinstance(value, float | Decimal):
+        rounded = f"{float(value):,.{MEAN_DECIMALS}f}"
+        return format_html('<span title="{}">{}</span>', str(value), rounded)
     cell = format_value(value, kind)
     if cell.title:
         return format_html('<span title="{}">{}</span>', cell.title, cell.text)
     return format_html("{}", cell.text)
+
+
+@register.filter
+def chart_plain(chart: object) -> str:
+    """A chart's description in plain words (web.views.chart_text)."""
+    return plain_description(getattr(chart, "id", ""), getattr(chart, "definition", ""))
+
+
+@register.filter
+def chart_rule(chart: object) -> SafeString:
+    """The chart's exact rule, field names set as code: for "How this is computed"."""
+    parts = str(getattr(chart, "definition", "")).split("`")
+    return mark_safe("".join(  # noqa: S308 - every part is escaped
+        format_html("<code>{}</code>", part) if i % 2 else format_html("{}", part)
+        for i, part in enumerate(parts)
+    ))
+
+
+@register.filter
+def peak(values: Sequence[int] | None) -> int:
+    """The largest of a sparkline's daily counts (0 when there are none)."""
+    return max(values) if values else 0

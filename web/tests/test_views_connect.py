@@ -210,12 +210,13 @@ def test_save_with_a_new_account_checks_it_then_saves_all(alice, alice_client, s
 
 
 def test_save_and_new_queues_the_first_run_and_starts_again(alice_client, account):
-    post = connector_post(**{"cred-account": account.pk, "_save": None, "_save_new": "1"})
+    post = connector_post(**{"cred-account": account.pk, "_save": None, "_save_new": "1",
+                             "ds-run_after_save": "on"})
     response = alice_client.post(URL, post)
     assert response.status_code == 302 and response["Location"] == URL
     run = Run.objects.get()
     assert run.trigger == RunTrigger.MANUAL and run.state == "queued"
-    assert "first run started" in alice_client.get(URL).content.decode()
+    assert "it is running now" in alice_client.get(URL).content.decode()
 
 
 def test_advanced_schedules_are_saved_as_a_spec(alice_client, account):

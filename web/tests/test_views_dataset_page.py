@@ -236,7 +236,7 @@ def test_it_formats_numbers_money_and_times(alice_client, make_dataset):
     html = _text(_data(alice_client, dataset, sort="duration", desc="1"))
     assert '<td class="num">2,029</td>' in html  # the longest call, grouped, right-aligned
     assert ">-17.00</td>" in html  # 2000 × -0.0085, decimals kept
-    first = _text(_data(alice_client, dataset))
+    first = _text(_data(alice_client, dataset, sort="start_time"))
     # 12:00 UTC on 1 March is 13:00 in Berlin; UTC on hover.
     assert 'title="2026-03-01 12:00:00 UTC">2026-03-01 13:00:00</td>' in first
     assert ">-0.0085</td>" in first  # a charge below one cent keeps its sign

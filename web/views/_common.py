@@ -7,11 +7,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from datacenter import selectors
+from datacenter import selectors, tables
 from datacenter.models import DataSet, Version
+from datacenter.pulls import PullSetupError, date_block_from, pull_request_for
 from scheduler import selectors as run_selectors
 from scheduler.models import Run, Schedule
 from scheduler.recurrence import describe
+from twilio_reports.describe import request_in_words
 from web.params import whole_number
 
 
@@ -83,6 +85,21 @@ def safe_next(request: HttpRequest, fallback: str = "datasets") -> str:
     return reverse(fallback)
 
 
+def asks_for(dataset: DataSet) -> str:
+    """What the DataSet asks Twilio for, in words: report, filters, window, zone."""
+    try:
+        request = pull_request_for(dataset)
+    except (PullSetupError, ValueError, KeyError):
+        return dataset.get_report_display()
+    block = date_block_from(dataset.params) if request.window is not None else None
+    return request_in_words(request, block)
+
+
+def is_paused(dataset: DataSet) -> bool:
+    """No account (it was deleted): nothing can run until one is chosen in Edit."""
+    return dataset.account_id is None
+
+
 def header_context(dataset: DataSet, tab: str) -> dict:
     """What the shared header partial (templates/web/_dataset_header.html) shows."""
     return {
@@ -93,4 +110,9 @@ def header_context(dataset: DataSet, tab: str) -> dict:
         "schedule_words": schedule_words(dataset),
         "next_run": next_run_of(dataset),
         "active": is_active(dataset),
+        "paused": is_paused(dataset),
+        "asks_for": asks_for(dataset),
+        # For other tools (DuckDB, pandas, Spark): where the Delta table is. Owner only, as
+        # every DataSet page.
+        "table_location": tables.table_uri(dataset.pk),
     }

@@ -17,7 +17,7 @@ from web.forms.accounts import AccountAddForm, AccountEditForm, NewAccountMixin
 
 def not_connected(message: str) -> str:
     """Twilio's reason, without the client's "Connect:" label, as the form's error."""
-    return f"Not connected: {message.removeprefix('Connect: ')}"
+    return f"Could not connect to Twilio: {message.removeprefix('Connect: ')}"
 
 
 @sensitive_variables()
@@ -51,6 +51,9 @@ def account_add(request: HttpRequest) -> HttpResponse:
         account = connect_new_account(form, request.user)
         if account is not None:
             messages.success(request, f"Connected to Twilio and saved “{account.name}”.")
+            from web.views.connect_checks import warn_same_sid
+
+            warn_same_sid(request, account)
             return redirect("accounts")
     return render(
         request,

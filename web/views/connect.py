@@ -27,15 +27,16 @@ from datacenter.pulls import PullSetupError, pull_request_for
 from scheduler.services import RunAlreadyActive, run_request, schedule_save
 from twilio_reports.definitions import REPORTS
 from twilio_reports.filters import FILTERS
-from twilio_reports.service import Credentials, TwilioError
+from twilio_reports.service import TwilioError
 from twilio_reports.service import preview as twilio_preview
 from web.forms.accounts import CredentialsForm
-from web.forms.dataset import PREFIXES, ConnectorPage, page_initial
+from web.forms.dataset import PREFIXES, ConnectorPage, copy_initial, page_initial
 from web.forms.details import CATEGORY_DATALIST_ID
 from web.forms.zones import valid_zone
 from web.params import whole_number
 from web.views.accounts import connect_new_account, not_connected
 from web.views.cells import format_row
+from web.views.connect_checks import account_name_ok, credentials_of, same_sid_note, warn_same_sid
 
 PREVIEW_ROWS = 20
 SANDBOX_ACCOUNT_NAME = "Twilio Sandbox"
@@ -47,6 +48,7 @@ PANES = {
     "pane-details": "web/panes/details_swap.html",
     "pane-scheduling": "web/panes/scheduling.html",
     "schedule-summary": "web/panes/scheduling.html",
+    "tz-menu": "web/panes/scheduling.html",
 }
 
 
@@ -66,10 +68,26 @@ def tiles(request: HttpRequest) -> HttpResponse:
 def dataset_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _post(request, dataset=None)
-    initial = page_initial(
-        time_zone=_browser_zone(request), account_id=whole_number(request.GET.get("account"))
-    )
-    return _render(request, ConnectorPage.build(owner=request.user, initial=initial))
+    source = _copy_source(request)
+    if source is not None:
+        initial = copy_initial(source)
+    else:
+        initial = page_initial(
+            time_zone=_browser_zone(request), account_id=whole_number(request.GET.get("account"))
+        )
+    page = ConnectorPage.build(owner=request.user, initial=initial)
+    if source is None and "tz" not in request.COOKIES:
+        # A first visit: the browser has not told its zone yet; app.js picks it in the menu.
+        page.scheduling.fields["tz"].widget.attrs["data-browser-zone"] = ""
+    return _render(request, page, copy_of=source)
+
+
+def _copy_source(request: HttpRequest) -> DataSet | None:
+    """"Save as a new DataSet" (`?from=<pk>`): one of the user's DataSets, else none."""
+    pk = whole_number(request.GET.get("from"))
+    if pk is None:
+        return None
+    return DataSet.objects.filter(owner=request.user, pk=pk).select_related("schedule").first()
 
 
 @sensitive_post_parameters()
@@ -79,7 +97,16 @@ def dataset_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _post(request, dataset=dataset)
     initial = page_initial(time_zone=dataset.time_zone, dataset=dataset)
-    return _render(request, ConnectorPage.build(owner=request.user, initial=initial), dataset)
+    page = ConnectorPage.build(owner=request.user, initial=initial,
+                               locked_report=_locked_report(dataset))
+    return _render(request, page, dataset)
+
+
+def _locked_report(dataset: DataSet | None) -> str | None:
+    """A DataSet with data keeps its report (its table has that report's columns)."""
+    if dataset is not None and selectors.dataset_has_versions(dataset=dataset):
+        return dataset.report
+    return None
 
 
 def _browser_zone(request: HttpRequest) -> str:
@@ -91,13 +118,15 @@ def _browser_zone(request: HttpRequest) -> str:
 def _post(request: HttpRequest, *, dataset: DataSet | None) -> HttpResponse:
     data, owner = request.POST, request.user
     action = next((a for a in PAGE_ACTIONS if a in data), None)
+    locked = _locked_report(dataset)
     if action == "_refresh":
-        page = ConnectorPage.build(owner=owner, data=data, validate=set())
+        page = ConnectorPage.build(owner=owner, data=data, validate=set(), locked_report=locked)
         return _render(request, page, dataset)
     if action in ("_connect", "_sandbox"):
         return _post_connect(request, dataset, sandbox=action == "_sandbox")
     if action == "_preview":
-        page = ConnectorPage.build(owner=owner, data=data, validate={"credentials", "details"})
+        page = ConnectorPage.build(owner=owner, data=data, validate={"credentials", "details"},
+                                   locked_report=locked)
         result = _preview_result(page) if _panes_valid(page) else {
             "ok": False, "message": "Correct the fields marked in Credentials and Details.",
         }
@@ -112,12 +141,15 @@ def _panes_valid(page: ConnectorPage) -> bool:
 
 def _post_connect(request: HttpRequest, dataset: DataSet | None, *, sandbox: bool) -> HttpResponse:
     """No-JavaScript Connect: check and save the account, then show the page with it chosen."""
-    page = ConnectorPage.build(owner=request.user, data=request.POST, validate={"credentials"})
+    locked = _locked_report(dataset)
+    page = ConnectorPage.build(owner=request.user, data=request.POST, validate={"credentials"},
+                               locked_report=locked)
     account, form = _connect(request.POST, request.user, sandbox=sandbox)
     if account is None:
         page.credentials = form
         return _render(request, page, dataset)
-    page = ConnectorPage.build(owner=request.user, data=request.POST, validate=set())
+    page = ConnectorPage.build(owner=request.user, data=request.POST, validate=set(),
+                               locked_report=locked)
     page.credentials = CredentialsForm(
         prefix=PREFIXES["credentials"], owner=request.user, initial={"account": account.pk}
     )
@@ -130,7 +162,8 @@ def _post_save(
     request: HttpRequest, dataset: DataSet | None, *, save_and_new: bool
 ) -> HttpResponse:
     owner = request.user
-    page = ConnectorPage.build(owner=owner, data=request.POST)
+    page = ConnectorPage.build(owner=owner, data=request.POST,
+                               locked_report=_locked_report(dataset))
     if not page.is_valid():
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, page, dataset)
@@ -143,12 +176,16 @@ def _post_save(
             creds.add_error(None, not_connected(exc.message))
             messages.error(request, "Nothing was saved: Twilio did not accept the credentials.")
             return _render(request, page, dataset)
+    if not account_name_ok(page):
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+        return _render(request, page, dataset)
     with transaction.atomic():
         if new_account:
             account = services.account_create(
                 owner=owner, name=creds.cleaned_data["name"], checked_ok=True,
                 **creds.credentials(),
             )
+            warn_same_sid(request, account)
         else:
             account = creds.cleaned_data["account"]
         kwargs = page.dataset_kwargs()
@@ -157,15 +194,17 @@ def _post_save(
         else:
             saved = services.dataset_update(dataset=dataset, account=account, **kwargs)
         schedule_save(dataset=saved, **page.scheduling.save_kwargs())
-    if not save_and_new:
+    if not page.run_after_save:
         messages.success(request, f"Saved “{saved.name}”.")
-        return redirect("dataset", pk=saved.pk)
-    try:
-        run_request(dataset=saved, trigger="manual")
-        messages.success(request, f"Saved “{saved.name}”; its first run started in the background.")
-    except RunAlreadyActive:
-        messages.success(request, f"Saved “{saved.name}”; a run is already in progress.")
-    return redirect("connect-twilio")
+    else:
+        try:
+            run_request(dataset=saved, trigger="manual")
+            messages.success(request, f"Saved “{saved.name}”; it is running now.")
+        except RunAlreadyActive:
+            messages.success(request, f"Saved “{saved.name}”; a run is already in progress.")
+    if save_and_new:
+        return redirect("connect-twilio")
+    return redirect("dataset", pk=saved.pk)
 
 
 def _render(
@@ -175,6 +214,7 @@ def _render(
     *,
     preview: dict[str, Any] | None = None,
     connected: str = "",
+    copy_of: DataSet | None = None,
 ) -> HttpResponse:
     details, scheduling = page.details, page.scheduling
     report = REPORTS.get(str(details["report"].value()))
@@ -198,6 +238,9 @@ def _render(
         "connected": connected,
         "dataset_page_url": reverse("dataset", args=[dataset.pk]) if dataset else "",
         "age_note": _age_note(report),
+        "report_locked": details.locked_report is not None,
+        "copy_url": (reverse("connect-twilio") + f"?from={dataset.pk}") if dataset else "",
+        "copy_of": copy_of,
     }
     pane = PANES.get(request.htmx.target or "") if request.htmx else None
     return render(request, pane or "web/dataset_form.html", context)
@@ -236,7 +279,10 @@ def _connect(data: Any, owner: AbstractBaseUser, *, sandbox: bool
         return None, form
     if not form.is_valid():
         return None, form
-    return connect_new_account(form, owner), form
+    account = connect_new_account(form, owner)
+    if account is not None:
+        account.same_sid_note = same_sid_note(account)
+    return account, form
 
 
 def _connect_sandbox(owner: AbstractBaseUser, form: CredentialsForm
@@ -274,18 +320,12 @@ def _connect_sandbox(owner: AbstractBaseUser, form: CredentialsForm
 
 
 def _connected_message(account: TwilioAccount) -> str:
-    return f"Connected to Twilio: “{account.name}” ({account.masked_sid}) is saved and chosen."
+    note = getattr(account, "same_sid_note", "")
+    return (f"Connected to Twilio: “{account.name}” ({account.masked_sid}) is saved and chosen."
+            + (f" {note}" if note else ""))
 
 
 # --- Load Preview ------------------------------------------------------------------------------
-
-
-@sensitive_variables()
-def _credentials_of(form: CredentialsForm) -> Credentials:
-    account = form.cleaned_data.get("account")
-    if account is not None:
-        return selectors.credentials_for_account(account)
-    return selectors.credentials_build(**form.credentials())
 
 
 @sensitive_variables()
@@ -295,7 +335,7 @@ def _preview_result(page: ConnectorPage) -> dict[str, Any]:
     draft = DataSet(report=report, params=page.details.params, time_zone=page.details.time_zone)
     try:
         request = pull_request_for(draft)
-        credentials = _credentials_of(page.credentials)
+        credentials = credentials_of(page.credentials)
         table = twilio_preview(request, credentials, limit=PREVIEW_ROWS)
     except (TwilioError, PullSetupError, ValueError, CredentialKeyError) as exc:
         return {"ok": False, "message": str(exc)}

@@ -17,14 +17,12 @@ from scheduler import selectors as run_selectors
 from scheduler.models import ACTIVE_STATES, Run
 from scheduler.services import RunAlreadyActive, run_request, run_request_full
 from twilio_reports.dates import zone
-from web.params import whole_number
 from web.views._common import chosen_version, header_context, last_run_of
-from web.views.cells import format_row
+from web.views.chart_text import with_colours
+from web.views.data_tab import DATA_PAGE_SIZE, add_filter_redirect, table_context  # noqa: F401
 
-DATA_PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
 DATA_VIEWS = ("table", "schema", "stats")
-MAX_SEARCH = 200
 
 
 # --- Overview ---------------------------------------------------------------------------------
@@ -91,17 +89,12 @@ def progress(request: HttpRequest, pk: int) -> JsonResponse:
 # --- Data -------------------------------------------------------------------------------------
 
 
-def _whole_number(request: HttpRequest, name: str, default: int) -> int | None:
-    raw = request.GET.get(name, "").strip()
-    if not raw:
-        return default
-    number = whole_number(raw, max_digits=9)
-    return number if number is not None and number >= 1 else None
-
-
 @require_GET
 def data(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
+    added = add_filter_redirect(request)
+    if added is not None:
+        return added
     shown = chosen_version(request, dataset)
     view = request.GET.get("view", "table")
     if view not in DATA_VIEWS:
@@ -120,7 +113,7 @@ def data(request: HttpRequest, pk: int) -> HttpResponse:
     uri = tables.table_uri(dataset.pk)
     try:
         if view == "table":
-            context |= _table_context(request, uri, shown)
+            context |= table_context(request, dataset, shown)
         elif view == "stats":
             context["stats"] = tables.describe(uri, shown.delta_version)
     except LookupError:
@@ -134,52 +127,6 @@ def _version_numbers(dataset: DataSet) -> list[int]:
         Version.objects.filter(dataset=dataset, reclaimed_at__isnull=True).values_list(
             "number", flat=True
         )
-    )
-
-
-def _table_context(request: HttpRequest, uri: str, version: Version) -> dict:
-    """Validate paging/sort/search parameters (bad ones fall back, with a message) and read."""
-    names = [name for name, _ in version.columns]
-    sort = request.GET.get("sort", "").strip() or None
-    if sort is not None and sort not in names:
-        messages.warning(request, f"There is no column “{sort[:60]}”; the table is unsorted.")
-        sort = None
-    descending = request.GET.get("desc") == "1"
-    search = request.GET.get("q", "").strip()[:MAX_SEARCH]
-    number = _whole_number(request, "page", 1)
-    if number is None:
-        messages.warning(request, "The page must be a whole number from 1; showing page 1.")
-        number = 1
-    page = _read(uri, version, number, sort, descending, search)
-    last = max(1, -(-page.total // DATA_PAGE_SIZE))
-    if number > last:
-        messages.info(request, f"There are only {last} page(s); showing the last one.")
-        number = last
-        page = _read(uri, version, number, sort, descending, search)
-    kinds = [kind for _, kind in page.columns]
-    return {
-        "columns": page.columns,
-        "rows": [format_row(row, kinds) for row in page.rows],
-        "total": page.total,
-        "page_number": number,
-        "last_page": last,
-        "first_row": (number - 1) * DATA_PAGE_SIZE + 1 if page.total else 0,
-        "last_row": min(number * DATA_PAGE_SIZE, page.total),
-        "sort": sort,
-        "descending": descending,
-        "search": search,
-    }
-
-
-def _read(uri: str, version: Version, number: int, sort, descending: bool, search: str):
-    return tables.read_page(
-        uri,
-        version.delta_version,
-        offset=(number - 1) * DATA_PAGE_SIZE,
-        limit=DATA_PAGE_SIZE,
-        sort=sort,
-        descending=descending,
-        search=search or None,
     )
 
 
@@ -200,7 +147,7 @@ def charts(request: HttpRequest, pk: int) -> HttpResponse:
         except LookupError:
             context["reclaimed"] = True
         else:
-            context |= {"charts": found, "charts_json": charts_to_jsonable(found)}
+            context |= {"charts": found, "charts_json": with_colours(charts_to_jsonable(found))}
     elif shown is not None:
         context["reclaimed"] = True
     return render(request, "web/dataset_charts.html", context)
@@ -224,6 +171,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         "version_page": version_page,
         "summary": run_selectors.run_summary(dataset=dataset),
         "now": timezone.now(),
+        "excel_max_rows": tables.EXCEL_MAX_ROWS,
     }
     return render(request, "web/dataset_history.html", context)
 
@@ -245,6 +193,10 @@ def refresh_everything(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _queued(request: HttpRequest, dataset: DataSet, queue: Callable[..., Run],
             done: str) -> HttpResponse:
+    if dataset.account_id is None:
+        messages.error(request, f"“{dataset.name}” cannot run: its Twilio account was deleted. "
+                                "Choose an account in Edit to resume it.")
+        return redirect("dataset", pk=dataset.pk)
     try:
         queue(dataset=dataset)
     except RunAlreadyActive:

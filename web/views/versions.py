@@ -1,11 +1,11 @@
-"""Versions: preview, CSV download (streamed, constant memory), export of the current one,
+"""Versions: preview, CSV and Excel downloads (constant memory), export of the current one,
 and revert (a new version equal to an older one)."""
 
 from collections.abc import Iterator
 from itertools import chain
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +16,7 @@ from web.views._common import header_context, is_active
 from web.views.cells import format_row
 
 PREVIEW_ROWS = 50
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _csv_response(request: HttpRequest, dataset: DataSet, version: Version) -> HttpResponse:
@@ -54,6 +55,30 @@ def download(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     dataset = selectors.dataset_get(owner=request.user, pk=pk)
     version = selectors.version_get(dataset=dataset, number=number)
     return _csv_response(request, dataset, version)
+
+
+def _xlsx_response(request: HttpRequest, dataset: DataSet, version: Version) -> HttpResponse:
+    gone = redirect("dataset-history", pk=dataset.pk)
+    if version.reclaimed_at is not None:
+        messages.error(request, f"Version {version.number} was removed by the retention policy.")
+        return gone
+    try:
+        body = tables.write_xlsx(tables.table_uri(dataset.pk), version.delta_version)
+    except tables.TooManyRows as exc:
+        messages.error(request, f"Version {version.number} cannot be an Excel file: {exc}")
+        return gone
+    except LookupError:
+        messages.error(request, f"Version {version.number}'s files are no longer available.")
+        return gone
+    filename = f"{slugify(dataset.name) or 'dataset'}-v{version.number}.xlsx"
+    return FileResponse(body, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+@require_GET
+def download_xlsx(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    dataset = selectors.dataset_get(owner=request.user, pk=pk)
+    version = selectors.version_get(dataset=dataset, number=number)
+    return _xlsx_response(request, dataset, version)
 
 
 @require_GET
