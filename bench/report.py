@@ -68,6 +68,22 @@ def pull_rows(r: Result) -> list[Row]:
     return rows
 
 
+def lean_rows(r: Result) -> list[Row]:
+    check, web, worker = r["check"], r["web"], r["worker"]
+    web_workers = ", ".join(_mb(x) for x in web["worker_peak_rss_mb"])
+    pool = ", ".join(_mb(x) for x in worker["pool_peak_rss_mb"])
+    return [
+        Row("lean", "`manage.py check`, peak RSS", f"{_mb(check['peak_rss_mb'])} "
+            f"({check['seconds']:.1f} s)", "<= 90 MB", _check(check["peak_rss_mb"] <= 90)),
+        Row("lean", "idle web (gunicorn) after serving /login/: master, worker",
+            f"{_mb(web['master_peak_rss_mb'])}, {web_workers}", "<= 90 MB each",
+            _check(web["peak_rss_mb"] <= 90 and set(web["login_status"]) == {200})),
+        Row("lean", "idle Celery worker: main, pool processes",
+            f"{_mb(worker['main_peak_rss_mb'])}, {pool}", "<= 90 MB each",
+            _check(worker["peak_rss_mb"] <= 90)),
+    ]
+
+
 def memory_rows(r: Result, sdk_peak: float | None) -> list[Row]:
     rows: list[Row] = []
     sizes = sorted(r["sizes"].items(), key=lambda kv: int(kv[0]))
@@ -155,7 +171,7 @@ def charts_rows(r: Result) -> list[Row]:
 
 
 BUILDERS: dict[str, Callable[[Result], list[Row]]] = {
-    "pull": pull_rows, "browse": browse_rows, "export": export_rows,
+    "lean": lean_rows, "pull": pull_rows, "browse": browse_rows, "export": export_rows,
     "dispatch": dispatch_rows, "pages": pages_rows, "charts": charts_rows,
 }
 

@@ -26,8 +26,9 @@ from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
-ORDER = ("pull", "memory", "browse", "export", "charts", "pages", "dispatch")
+ORDER = ("lean", "pull", "memory", "browse", "export", "charts", "pages", "dispatch")
 FULL: dict[str, dict[str, Any]] = {
+    "lean": {},
     "pull": {"rows": 200_000},
     "memory": {"sizes": [250_000, 500_000, 1_000_000]},
     "browse": {"rows": 1_000_000, "reps": 5},
@@ -37,6 +38,7 @@ FULL: dict[str, dict[str, Any]] = {
     "dispatch": {"datasets": 5_000},
 }
 QUICK: dict[str, dict[str, Any]] = {
+    "lean": {},
     "pull": {"rows": 20_000},
     "memory": {"sizes": [25_000, 50_000, 100_000]},
     "browse": {"rows": 100_000, "reps": 3},
