@@ -83,6 +83,8 @@ class _Progress:
                 retries=stats.retries,
                 slices_done=stats.slices_done,
                 slices_total=stats.slices_total,
+                accounts_done=stats.accounts_done,
+                accounts_total=stats.accounts_total,
                 warnings=list(stats.warnings),
                 heartbeat_at=timezone.now(),
             )
