@@ -68,8 +68,8 @@ class Command(BaseCommand):
         stats = PullStats()
 
         def progress(s: PullStats) -> None:
-            self.stderr.write(f"\r{s.pages} pages, {s.rows} rows, {s.retries} retries, "
-                              f"{s.elapsed:.1f}s", ending="")
+            self.stderr.write(f"\r{s.pages} pages, {s.rows} rows{_accounts(s)}, "
+                              f"{s.retries} retries, {s.elapsed:.1f}s", ending="")
 
         out_path: str = opts["out"]
         stream: IO[bytes] = (sys.stdout.buffer if out_path == "-"
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             stats.warn(nothing_returned(request))
         for warning in stats.warnings:
             self.stderr.write(f"warning: {warning}")
-        self.stderr.write(f"{stats.rows} rows in {stats.pages} pages "
+        self.stderr.write(f"{stats.rows} rows in {stats.pages} pages{_accounts(stats)} "
                           f"({stats.retries} retries, {stats.elapsed:.1f}s)")
 
     def _credentials(self, opts: dict[str, Any]) -> Credentials:
@@ -156,6 +156,13 @@ class Command(BaseCommand):
         if first > last:
             raise CommandError(f"The start date ({first}) is after the end date ({last}).")
         return first, last
+
+
+def _accounts(stats: PullStats) -> str:
+    """", 120 of 1,004 accounts done" when the pull covers subaccounts too."""
+    if stats.accounts_total <= 1:
+        return ""
+    return f", {stats.accounts_done:,} of {stats.accounts_total:,} accounts done"
 
 
 class _Writer:
