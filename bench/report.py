@@ -92,6 +92,30 @@ def pull_rows(r: Result) -> list[Row]:
     return rows
 
 
+def crowd_rows(r: Result) -> list[Row]:
+    f, o = r["floor"], r["ours"]
+    accounts = f"{o.get('accounts_done', 0):,} / {o.get('accounts_total', 0):,}"
+    return [
+        Row("crowd", f"{r['accounts']:,} accounts ({r['busy_accounts']} busy), {r['rows']:,} "
+            f"rows: requests needed", f"{r['needed_requests']:,}"),
+        Row("crowd", "floor: account list + one request per account + next pages",
+            f"{f['wall_s']:.2f} s, {f['server_requests']:,} requests, "
+            f"peak {_mb(f['peak_rss_mb'])}"),
+        Row("crowd", "ours: `twilio_report` without --account-name (process)",
+            f"{o['wall_s']:.2f} s, {o['server_requests']:,} requests, "
+            f"peak {_mb(o['peak_rss_mb'])}"),
+        Row("crowd", "ours: requests / needed", f"{r['requests_ratio']:.2f}x", "<= 1.1x",
+            _check(r["requests_ratio"] <= 1.1)),
+        Row("crowd", "ours / floor wall time", f"{r['time_ratio']:.2f}x", "<= 2x",
+            _check(r["time_ratio"] <= 2)),
+        Row("crowd", "progress: accounts done / total at the end", accounts, "all done",
+            _check(o.get("accounts_total") == r["accounts"]
+                   and o.get("accounts_done") == o.get("accounts_total"))),
+        Row("crowd", "same sids as the floor (each once)", "yes" if r["verify"]["ok"] else "NO",
+            "identical", _check(r["verify"]["ok"])),
+    ]
+
+
 def lean_rows(r: Result) -> list[Row]:
     check, web, worker = r["check"], r["web"], r["worker"]
     web_workers = ", ".join(_mb(x) for x in web["worker_peak_rss_mb"])
@@ -195,7 +219,8 @@ def charts_rows(r: Result) -> list[Row]:
 
 
 BUILDERS: dict[str, Callable[[Result], list[Row]]] = {
-    "lean": lean_rows, "pull": pull_rows, "browse": browse_rows, "export": export_rows,
+    "lean": lean_rows, "pull": pull_rows, "crowd": crowd_rows, "browse": browse_rows,
+    "export": export_rows,
     "dispatch": dispatch_rows, "pages": pages_rows, "charts": charts_rows,
 }
 

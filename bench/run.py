@@ -26,10 +26,11 @@ from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
-ORDER = ("lean", "pull", "memory", "browse", "export", "charts", "pages", "dispatch")
+ORDER = ("lean", "pull", "crowd", "memory", "browse", "export", "charts", "pages", "dispatch")
 FULL: dict[str, dict[str, Any]] = {
     "lean": {},
     "pull": {"rows": 200_000},
+    "crowd": {"calls": 20_000, "subaccounts": 1_000},
     "memory": {"sizes": [250_000, 500_000, 1_000_000]},
     "browse": {"rows": 1_000_000, "reps": 5},
     "export": {"rows": 1_000_000},
@@ -40,6 +41,7 @@ FULL: dict[str, dict[str, Any]] = {
 QUICK: dict[str, dict[str, Any]] = {
     "lean": {},
     "pull": {"rows": 20_000},
+    "crowd": {"calls": 2_000, "subaccounts": 1_000},
     "memory": {"sizes": [25_000, 50_000, 100_000]},
     "browse": {"rows": 100_000, "reps": 3},
     "export": {"rows": 100_000},
