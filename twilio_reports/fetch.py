@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from twilio_reports import arrow_values as av
 from twilio_reports.claims import DayClaim
 from twilio_reports.client import TwilioClient, TwilioError, _Cancelled
 from twilio_reports.convert import TypedPage, page_to_batch
@@ -193,7 +194,7 @@ def _kept(batch: pa.RecordBatch, rdef: ReportDef, keep: tuple[int, int] | None,
     df = rdef.date_filter
     assert df is not None
     us = pc.cast(theirs.column(df.row_field), pa.int64())
-    beyond = bool(pc.any(pc.greater(us, claim.lo)).as_py())
+    beyond = bool(pc.any(pc.greater(us, av.int64(claim.lo))).as_py())
     return out + claim.lead_offer(theirs, beyond)
 
 
@@ -208,7 +209,7 @@ def _unseen(batch: pa.RecordBatch, seen: set[str]) -> pa.RecordBatch:
         if new and sid is not None:
             seen.add(sid)
         fresh.append(new)
-    return batch if all(fresh) else batch.filter(pa.array(fresh, pa.bool_()))
+    return batch if all(fresh) else batch.filter(av.mask(fresh))
 
 
 def _keep_mask(batch: pa.RecordBatch, rdef: ReportDef, keep: tuple[int, int]) -> pa.Array:
@@ -220,8 +221,8 @@ def _keep_mask(batch: pa.RecordBatch, rdef: ReportDef, keep: tuple[int, int]) ->
     if df.style == "usage":
         start = pc.cast(batch.column("start_date"), pa.int32())
         end = pc.cast(batch.column("end_date"), pa.int32())
-        return pc.and_(pc.fill_null(pc.less_equal(start, hi), True),
-                       pc.fill_null(pc.greater_equal(end, lo), True))
+        return pc.and_(pc.fill_null(pc.less_equal(start, av.int32(hi)), av.TRUE),
+                       pc.fill_null(pc.greater_equal(end, av.int32(lo)), av.TRUE))
     us = pc.cast(batch.column(df.row_field), pa.int64())
-    inside = pc.and_(pc.greater_equal(us, lo), pc.less(us, hi))
-    return pc.fill_null(inside, False)
+    inside = pc.and_(pc.greater_equal(us, av.int64(lo)), pc.less(us, av.int64(hi)))
+    return pc.fill_null(inside, av.FALSE)
