@@ -139,12 +139,12 @@ def memory_rows(r: Result, sdk_peak: float | None) -> list[Row]:
     for n, peak, secs in peaks:
         rows.append(Row("memory", f"pull {n:,} calls -> version, peak RSS",
                         f"{_mb(peak)} ({secs:.0f} s)",
-                        "< 300 MB" if n == peaks[-1][0] else "",
-                        _check(peak < 300) if n == peaks[-1][0] else ""))
+                        "< 200 MB" if n == peaks[-1][0] else "",
+                        _check(peak < 200) if n == peaks[-1][0] else ""))
     if len(peaks) > 1:
         growth = peaks[-1][1] - peaks[0][1]
         rows.append(Row("memory", f"growth {peaks[0][0]:,} -> {peaks[-1][0]:,} calls",
-                        f"{growth:+,.0f} MB", "flat (< +50 MB)", _check(growth < 50)))
+                        f"{growth:+,.0f} MB", "flat (< +30 MB)", _check(growth < 30)))
     if sdk_peak is not None:
         rows.append(Row("memory", "twilio SDK pull -> CSV, peak RSS", _mb(sdk_peak)))
     return rows

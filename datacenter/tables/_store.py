@@ -246,13 +246,20 @@ def forget(uri: str) -> None:
             del _DERIVED[key]
 
 
+def arrow_table(stream: Any) -> pa.Table:
+    """A deltalake (arro3) table as pyarrow, through the Arrow C stream: `pa.table(x)` would
+    first ask whether `x` is a pandas DataFrame, which imports pandas (~50 MB) into a worker
+    that only writes a version."""
+    return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
 def file_list(dt: DeltaTable) -> tuple[list[str], list[int | None], list[int]]:
     """Relative paths, row counts (None when stats are missing) and sizes, ordered by path.
 
     Our writers name files `v<version>-<seq>-<uuid>.parquet`, so path order is write order and
     pages are stable between calls.
     """
-    adds = pa.table(dt.get_add_actions(flatten=True))
+    adds = arrow_table(dt.get_add_actions(flatten=True))
     paths = adds.column("path").to_pylist()
     rows = (
         adds.column("num_records").to_pylist()
