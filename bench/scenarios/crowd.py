@@ -32,10 +32,10 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
                  subaccounts=int(config["subaccounts"])) as sb:
         floor = contest.warm_then_measure(
             lambda: _counted(sb, lambda: contest.floor(sb, where / "floor.sids",
-                                                       mode="accounts")))
+                                                       mode="accounts")), runs=2)
         ours = contest.warm_then_measure(
             lambda: _counted(sb, lambda: contest.cli(sb, where / "cli.parquet", where,
-                                                     every_account=True)))
+                                                     every_account=True)), runs=2)
     contest.parquet_sids(where / "cli.parquet", where / "cli.sids")
     per_account = floor["rows_per_account"]
     needed = floor["list_requests"] + sum(max(1, math.ceil(n / PAGE))

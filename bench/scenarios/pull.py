@@ -1,7 +1,8 @@
 """1. Pull: our CLI vs the SDK vs the floor over the same calls, rows verified equal.
 
 Against a sandbox of one process (what `manage.py twilio_sandbox` gives a user) and of
-several (`--processes 2`), each contestant warmed once, then measured:
+several (`--processes 2`), each contestant warmed once, then measured (the floor, the CLI
+and the version pull twice each, the faster run counting for each alike):
 - floor: bench/floor.py as a process (10 threads, day slices, httpx + orjson, rows dropped);
 - cli: `manage.py twilio_report calls ... --format parquet` as a process (start included);
 - sdk: the official SDK, `calls.stream(page_size=1000)` -> CSV (bench/pullers.py);
@@ -23,6 +24,7 @@ from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, sandbox
 
 MODES = (1, 2)  # sandbox processes
 OTHER_READING = "whole-day"
+RUNS = 2  # measured runs of the floor, the CLI and the version pull (the fastest counts)
 
 
 def run(config: dict[str, Any]) -> dict[str, Any]:
@@ -53,12 +55,14 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
 
 def _contest(sb: Any, where: Path, rows: int, config: dict[str, Any]) -> dict[str, Any]:
     m: dict[str, dict[str, Any]] = {}
-    m["floor"] = contest.warm_then_measure(lambda: contest.floor(sb, where / "floor.sids"))
+    m["floor"] = contest.warm_then_measure(lambda: contest.floor(sb, where / "floor.sids"),
+                                           runs=RUNS)
     m["cli"] = contest.warm_then_measure(
-        lambda: contest.cli(sb, where / "cli.parquet", where))
+        lambda: contest.cli(sb, where / "cli.parquet", where), runs=RUNS)
     contest.parquet_sids(where / "cli.parquet", where / "cli.sids")
     m["sdk"] = contest.warm_then_measure(lambda: _child("sdk", sb, where, "before"))
-    m["version"] = contest.warm_then_measure(lambda: _child("ours", sb, where, "before"))
+    m["version"] = contest.warm_then_measure(lambda: _child("ours", sb, where, "before"),
+                                             runs=RUNS)
     for name, result in m.items():
         if "error" in result:
             raise RuntimeError(f"{name}: {result['error']}")

@@ -12,14 +12,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
+
+if TYPE_CHECKING:  # deltalake (~40 MB) loads with the first table opened: a worker's pull
+    from deltalake import DeltaTable  # stages its slices before any table is touched
 
 DEFAULT_STORAGE_URI = "var/datasets"
 DEFAULT_KEEP_VERSIONS = 30
@@ -118,6 +119,9 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
 
 
 def delta_table(uri: str, version: int | None = None) -> DeltaTable:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
     try:
         return DeltaTable(uri, version=version, storage_options=storage_options(uri))
     except TableNotFoundError as exc:
@@ -129,6 +133,8 @@ def delta_table(uri: str, version: int | None = None) -> DeltaTable:
 
 
 def table_exists(uri: str) -> bool:
+    from deltalake import DeltaTable
+
     return DeltaTable.is_deltatable(uri, storage_options(uri))
 
 
