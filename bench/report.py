@@ -137,7 +137,7 @@ def memory_rows(r: Result, sdk_peak: float | None) -> list[Row]:
     sizes = sorted(r["sizes"].items(), key=lambda kv: int(kv[0]))
     peaks = [(int(k), v["peak_rss_mb"], v["seconds"]) for k, v in sizes]
     for n, peak, secs in peaks:
-        rows.append(Row("memory", f"pull {n:,} calls -> version, peak RSS",
+        rows.append(Row("memory", f"worker run, {n:,} calls -> version: peak RSS",
                         f"{_mb(peak)} ({secs:.0f} s)",
                         "< 200 MB" if n == peaks[-1][0] else "",
                         _check(peak < 200) if n == peaks[-1][0] else ""))
