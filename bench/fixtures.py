@@ -19,12 +19,12 @@ def table_dir(work: str | Path, rows: int) -> Path:
 
 
 def pull_into(work: str | Path, rows: int, uri: Path, **extra: Any) -> dict[str, Any]:
-    """Pull `rows` calls of the sandbox's main account into a new version at `uri`."""
+    """Pull `rows` calls of the sandbox's main account into a new version at `uri`, as a
+    worker's run does it (bench/worker_pull.py: run_execute, staging, one Delta version)."""
     uri.parent.mkdir(parents=True, exist_ok=True)
     with sandbox(calls=2 * rows) as sb:  # the main account holds half of the calls
-        result = run_child("bench.pullers", {"method": "ours", "url": sb.url,
-                                             "today": sb.today.isoformat(),
-                                             "table_uri": str(uri), **extra})
+        result = run_child("bench.worker_pull", {"url": sb.url, "work": str(work),
+                                                 "table_uri": str(uri), **extra})
     result["launcher"] = sb.launcher
     return result
 

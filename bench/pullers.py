@@ -1,26 +1,21 @@
-"""The three ways of pulling the Calls report that the Pull scenario compares.
+"""The in-process pulls the Pull and Memory scenarios compare (the floor and our CLI run as
+processes of their own: bench/floor.py, bench/contest.py).
 
 - ours:  twilio_reports.service.pull_batches -> datacenter.tables.write_version (typed Delta)
 - sdk:   the official `twilio` client, `calls.stream(page_size=1000)`, each record to CSV
-- floor: raw concurrent page fetches + json decoding, rows thrown away (an upper bound)
 
-All three read the main account's calls over the sandbox's whole 30-day window. Each runs
-in its own process (harness.run_child) and writes the sids it got to a file, so the caller
-can check the three sets are identical.
+Both read the main account's calls over the sandbox's whole 30-day window. Each runs in its
+own process (harness.run_child) and writes the sids it got to a file, so the caller can check
+the sets are identical.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import queue
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from bench.harness import RssSampler, peak_rss_mb, rss_mb, stopwatch
 from bench.sandbox import MAX_IN_FLIGHT
@@ -38,7 +33,7 @@ def window(today: date) -> tuple[date, date]:
 def run(config: dict[str, Any]) -> dict[str, Any]:
     """Child entry: config = {method, url, today, sids_path?, table_uri?}."""
     method = config["method"]
-    fn = {"ours": ours, "sdk": sdk, "floor": floor}[method]
+    fn = {"ours": ours, "sdk": sdk}[method]
     start_rss = rss_mb()
     with RssSampler() as sampler, stopwatch() as clock:
         rows, extra = fn(config)
@@ -142,62 +137,3 @@ def sdk(config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             rows += 1
     _write_sids(config.get("sids_path"), sids)
     return rows, {"csv_bytes": out_path.stat().st_size, "max_in_flight": 1}
-
-
-# --- the floor ---------------------------------------------------------------------------
-
-
-def floor(config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Ten threads, one UTC day per slice, each slice following its next_page_uri.
-
-    The floor is told how the server reads a date-only upper bound (config["date_upper"])
-    and sends the one query per day that is exact for it: the least any client can ask."""
-    whole_day = config.get("date_upper") == "whole-day"
-    base = config["url"]
-    today = date.fromisoformat(config["today"])
-    first, _ = window(today)
-    days: queue.Queue[date] = queue.Queue()
-    for i in range(WINDOW_DAYS):
-        days.put(first + timedelta(days=i))
-    sids: list[str] = []
-    lock = threading.Lock()
-    pages = [0]
-    errors: list[BaseException] = []
-    http = httpx.Client(auth=(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN), timeout=60,
-                        limits=httpx.Limits(max_connections=MAX_IN_FLIGHT))
-
-    def worker() -> None:
-        try:
-            while True:
-                try:
-                    day = days.get_nowait()
-                except queue.Empty:
-                    return
-                url: str | None = base + CALLS_PATH
-                upper = day if whole_day else day + timedelta(days=1)
-                params: dict[str, str] | None = {
-                    "StartTime>": day.isoformat(), "StartTime<": upper.isoformat(),
-                    "PageSize": str(PAGE_SIZE)}
-                while url:
-                    response = http.get(url, params=params)
-                    response.raise_for_status()
-                    body = json.loads(response.content)
-                    got = [row["sid"] for row in body["calls"]]
-                    with lock:
-                        sids.extend(got)
-                        pages[0] += 1
-                    nxt = body.get("next_page_uri")
-                    url, params = (base + nxt, None) if nxt else (None, None)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(MAX_IN_FLIGHT)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    http.close()
-    if errors:
-        raise errors[0]
-    _write_sids(config.get("sids_path"), sids)
-    return len(sids), {"pages": pages[0], "max_in_flight": MAX_IN_FLIGHT}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,9 +28,12 @@ from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
-ORDER = ("pull", "memory", "browse", "export", "charts", "pages", "dispatch", "refresh")
+ORDER = ("lean", "pull", "crowd", "memory", "browse", "export", "charts", "pages", "dispatch",
+         "refresh")
 FULL: dict[str, dict[str, Any]] = {
-    "pull": {"rows": 200_000},
+    "lean": {},
+    "pull": {"rows": 246_000},  # ~237,000 calls in the window: the issue's harness
+    "crowd": {"calls": 20_000, "subaccounts": 1_000},
     "memory": {"sizes": [250_000, 500_000, 1_000_000]},
     "browse": {"rows": 1_000_000, "reps": 5},
     "export": {"rows": 1_000_000},
@@ -38,7 +43,9 @@ FULL: dict[str, dict[str, Any]] = {
     "refresh": {"rows": 200_000, "messages": 40_000},
 }
 QUICK: dict[str, dict[str, Any]] = {
+    "lean": {},
     "pull": {"rows": 20_000},
+    "crowd": {"calls": 2_000, "subaccounts": 1_000},
     "memory": {"sizes": [25_000, 50_000, 100_000]},
     "browse": {"rows": 100_000, "reps": 3},
     "export": {"rows": 100_000},
@@ -72,8 +79,9 @@ def main(argv: list[str]) -> int:
     began = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     facts = machine()
+    load_before = os.getloadavg()
     print(f"{facts['cpu']}, {facts['cores_logical']} logical cores, {facts['ram_gb']} GB RAM; "
-          f"python {facts['versions']['python']}; work folder {work}")
+          f"python {facts['versions']['python']}; load {_load(load_before)}; work folder {work}")
     results: dict[str, dict[str, Any]] = {}
     configs: dict[str, dict[str, Any]] = {}
     try:
@@ -93,11 +101,14 @@ def main(argv: list[str]) -> int:
     rows = report.rows_for(results)
     table = report.render(rows)
     total = time.perf_counter() - began
+    load_after = os.getloadavg()
+    summary = (f"{sum(r.verdict == 'PASS' for r in rows)} PASS, "
+               f"{sum(r.verdict == 'MISS' for r in rows)} MISS, "
+               f"{sum(r.verdict == 'FAILED' for r in rows)} FAILED; whole run {total:.0f} s; "
+               f"load average {_load(load_before)} before, {_load(load_after)} after")
     print()
     print(table)
-    print(f"\n{sum(r.verdict == 'PASS' for r in rows)} PASS, "
-          f"{sum(r.verdict == 'MISS' for r in rows)} MISS, "
-          f"{sum(r.verdict == 'FAILED' for r in rows)} FAILED; whole run {total:.0f} s")
+    print(f"\n{summary}")
     out = args.out or ROOT / "bench" / "results" / ("quick.json" if args.quick else "latest.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
@@ -105,6 +116,7 @@ def main(argv: list[str]) -> int:
         "duration_s": round(total, 1),
         "mode": "quick" if args.quick else "full",
         "machine": facts,
+        "load_average": {"before": load_before, "after": load_after},
         "settings": {"sandbox": " ".join(launcher()[1:]), "sandbox_processes": processes(),
                      "latency_ms": LATENCY_MS,
                      "max_in_flight_per_account": MAX_IN_FLIGHT, "page_size": 1000,
@@ -115,7 +127,30 @@ def main(argv: list[str]) -> int:
         "results": results,
     }, indent=2, default=str) + "\n")
     print(f"written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    if not args.quick and args.scenarios == list(ORDER) and args.out is None:
+        _write_readme(facts, started, table, summary)
+        print("table written to README.md (Performance)")
     return 0
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return "/".join(f"{x:.1f}" for x in avg)
+
+
+README_BLOCK = re.compile(r"(<!-- bench:table -->\n).*?(<!-- /bench:table -->)", re.DOTALL)
+
+
+def _write_readme(facts: dict[str, Any], started: str, table: str, summary: str) -> None:
+    """The README's table is this run's output, written here, never edited by hand."""
+    path = ROOT / "README.md"
+    text = path.read_text()
+    block = (f"Latest run ({started[:10]}, {facts['cpu']}, {facts['cores_logical']} cores, "
+             f"{facts['ram_gb']} GB, Python {facts['versions']['python']}, commit "
+             f"{facts['git_commit']}), as `make bench` printed it:\n\n```\n{table}\n\n"
+             f"{summary}\n```\n")
+    if not README_BLOCK.search(text):
+        raise SystemExit("README.md has no <!-- bench:table --> block to write the table to")
+    path.write_text(README_BLOCK.sub(lambda m: m.group(1) + block + m.group(2), text))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ class Sandbox:
     today: date
     pid: int
     launcher: str
+    processes: int = 1
 
 
 def _free_port() -> int:
@@ -47,31 +48,36 @@ def launcher() -> list[str]:
     return [PYTHON, "-m", "bench.sandbox_serve"]
 
 
-def processes() -> int:
+def processes(wanted: int = PROCESSES) -> int:
     """Sandbox processes: bench/sandbox_serve.py (the stand-in) serves from one."""
-    return PROCESSES if COMMAND.exists() else 1
+    return wanted if COMMAND.exists() else 1
 
 
 @contextmanager
 def sandbox(calls: int, *, latency_ms: float = LATENCY_MS,
             max_in_flight: int = MAX_IN_FLIGHT, date_upper: str = "before",
-            single: bool = False, extra: tuple[str, ...] = ()) -> Iterator[Sandbox]:
+            procs: int = PROCESSES, subaccounts: int = 0,
+            extra: tuple[str, ...] = ()) -> Iterator[Sandbox]:
     """A sandbox holding `calls` calls across its accounts (the main account holds half).
 
     `date_upper`: how it reads a date-only `StartTime<=D` (before D, Twilio's documented
-    reading, or the whole of D); the pull must be right and cheap under both."""
+    reading, or the whole of D); the pull must be right and cheap under both. `procs`: server
+    processes (1 is what `manage.py twilio_sandbox` gives a user). `subaccounts`: crowd
+    subaccounts beyond the fixed three (a few calls a day each, every 100th busy)."""
     port = _free_port()
     cmd = [*launcher(), "--port", str(port), "--calls", str(calls),
            "--latency-ms", str(latency_ms), "--max-in-flight", str(max_in_flight),
            "--date-upper", date_upper, *extra]
-    # `single`: one process, whose request log (GET /_sandbox/requests) sees every request.
-    if processes() > 1 and not single:
-        cmd += ["--processes", str(processes())]
+    # procs=1: one process, whose request log (GET /_sandbox/requests) sees every request.
+    if processes(procs) > 1:
+        cmd += ["--processes", str(processes(procs))]
+    if subaccounts:
+        cmd += ["--subaccounts", str(subaccounts)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         today = _wait_ready(url, proc)
-        yield Sandbox(url, today, proc.pid, " ".join(cmd[1:3]))
+        yield Sandbox(url, today, proc.pid, " ".join(cmd[1:3]), processes(procs))
     finally:
         proc.terminate()
         try:

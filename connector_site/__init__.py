@@ -8,8 +8,19 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 # continuously, and the worker's peak RSS is what limits how many run side by side.
 os.environ.setdefault("JE_ARROW_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
-# Importing the Celery app here makes `@shared_task` bind to it whenever Django starts
-# (web, worker, beat, management commands), the layout cookiecutter-django uses.
-from .celery import app as celery_app  # noqa: E402
+# The Celery app (connector_site/celery.py) loads when a process needs it, not with Django:
+# `celery -A connector_site` imports it (worker, beat), and code that queues a task gets it
+# through settings.CONNECTOR_CELERY_APP (datacenter/broker.py). A process that never queues
+# a task (`manage.py check`, the twilio_report CLI, a web process serving pages) never loads
+# Celery (~20 MB).
+
+
+def __getattr__(name: str) -> object:
+    if name == "celery_app":
+        from .celery import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ("celery_app",)

@@ -11,6 +11,9 @@ app = Celery("connector_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Worker heartbeats: Celery's worker signals, connected in the processes that run Celery.
+import scheduler.heartbeats  # noqa: E402, F401
+
 
 @worker_init.connect
 def refuse_without_working_keys(sender=None, **_: object) -> None:

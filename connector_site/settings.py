@@ -227,6 +227,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Celery -------------------------------------------------------------------------------
 BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
+# The Celery app that queues tasks, imported on the first task queued (datacenter/broker.py).
+CONNECTOR_CELERY_APP = "connector_site.celery.app"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str(
     "REDIS_URL", default="filesystem://"
 )

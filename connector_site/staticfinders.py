@@ -1,12 +1,13 @@
 """Serve Plotly.js straight from the plotly package, so charts work offline (no CDN)."""
 
+from importlib.util import find_spec
 from pathlib import Path
 
-import plotly
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.files.storage import FileSystemStorage
 
-PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+# Located without importing plotly (its import loads far more than this one file needs).
+PLOTLY_DIR = Path(find_spec("plotly").origin).parent / "package_data"
 NAME = "plotly.min.js"
 PREFIX = "vendor"
 

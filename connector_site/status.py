@@ -15,8 +15,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from connector_site.celery import app as celery_app
-
 FRESH = timedelta(minutes=2)
 
 
@@ -39,6 +37,8 @@ def _database() -> Check:
 
 
 def _broker() -> Check:
+    from connector_site.celery import app as celery_app  # loads Celery on the first visit
+
     transport = settings.CELERY_BROKER_URL.split("://", 1)[0]
     try:
         with celery_app.connection_for_write() as conn:

@@ -5,12 +5,17 @@ old ones still decrypt until `manage.py rotate_credential_keys` re-encrypts them
 the old key can be dropped from the environment.
 """
 
-from functools import lru_cache
+from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
+
+if TYPE_CHECKING:  # cryptography (~8 MB) loads with the first secret, not with every page
+    from cryptography.fernet import MultiFernet
 
 
 class CredentialKeyError(ImproperlyConfigured):
@@ -23,6 +28,8 @@ UNDECRYPTABLE = "This account's secret cannot be decrypted with the configured C
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except (ValueError, TypeError) as exc:
@@ -45,6 +52,8 @@ def encrypt(secret: str) -> str:
 
 @sensitive_variables()
 def decrypt(token: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:

@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from datacenter import crypto, tables
+from datacenter.broker import task_app
 from datacenter.models import DataSet, EmptyResult, Region, TwilioAccount, UpdateMethod, Version
 from datacenter.selectors import credentials_build, credentials_for_account, dataset_has_versions
 from datacenter.staging import staging_remove
@@ -273,7 +273,7 @@ def version_record(
             dataset.last_success_at = now
     # By name: tasks call this app's functions, so services never import tasks (no circle).
     transaction.on_commit(
-        lambda: current_app.send_task(VERSION_PRECOMPUTE_TASK, args=[version.pk])
+        lambda: task_app().send_task(VERSION_PRECOMPUTE_TASK, args=[version.pk])
     )
     return version
 

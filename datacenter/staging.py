@@ -23,14 +23,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.ipc as ipc
 from django.conf import settings
 
 from twilio_reports.coverage import Coverage, add
-from twilio_reports.service import PullRequest, SliceDone, SliceEvent, SliceRows
+
+if TYPE_CHECKING:  # pyarrow loads with a pull, not with the services that clean staging up
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from twilio_reports.plan import PullRequest
+    from twilio_reports.service import SliceDone, SliceEvent
 
 MANIFEST = "manifest.json"
 
@@ -90,6 +94,8 @@ class Staging:
     # --- this attempt -----------------------------------------------------------------------
     def absorb(self, events: Iterator[SliceEvent]) -> None:
         """Stage every slice of `events`; a slice counts once its SliceDone arrived."""
+        from twilio_reports.fetch import SliceDone, SliceRows
+
         try:
             for event in events:
                 if isinstance(event, SliceRows):
@@ -105,6 +111,9 @@ class Staging:
             self._open.clear()
 
     def _write(self, uid: int, batch: pa.RecordBatch) -> None:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
         if uid not in self._open:
             path = self.folder / f"{uuid.uuid4().hex}.arrows.part"
             sink = pa.OSFile(str(path), "wb")
@@ -130,6 +139,9 @@ class Staging:
         self._write_manifest()
 
     def batches(self) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
         for s in self.slices:
             if not s["file"]:
                 continue

@@ -4,6 +4,5 @@ from django.apps import AppConfig
 class SchedulerConfig(AppConfig):
     name = "scheduler"
 
-    def ready(self) -> None:
-        # Worker heartbeats: connects Celery's worker signals (see scheduler/heartbeats.py).
-        from scheduler import heartbeats  # noqa: F401
+    # Worker heartbeats (scheduler/heartbeats.py) connect Celery's worker signals; the
+    # Celery app imports them (connector_site/celery.py), so only its processes load Celery.

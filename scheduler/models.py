@@ -79,6 +79,9 @@ class Run(models.Model):
     # Slices of the pull done / planned (a resumed pull counts the staged ones as done).
     slices_done = models.PositiveIntegerField(default=0)
     slices_total = models.PositiveIntegerField(default=0)
+    # Accounts of the pull whose every slice has ended / all of them (main + subaccounts).
+    accounts_done = models.PositiveIntegerField(default=0)
+    accounts_total = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     version = models.ForeignKey(
         "datacenter.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import threading
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Owner(Enum):

@@ -19,6 +19,7 @@ import httpx
 import pyarrow as pa
 
 from twilio_reports.budget import LOCAL
+from twilio_reports.errors import TwilioError, _Cancelled
 from twilio_reports.pull_config import (
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_PAGES,
@@ -32,23 +33,6 @@ __all__ = ["DEFAULT_MAX_IN_FLIGHT", "DEFAULT_MAX_PAGES", "PullConfig", "PullStat
            "RetryPolicy", "TwilioClient", "TwilioError", "parse_retry_after"]
 
 T = TypeVar("T")
-
-
-class TwilioError(Exception):
-    """A failed pull, with a message a person can act on (never containing a secret)."""
-
-    def __init__(self, message: str, *, code: int | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class _Cancelled(Exception):
-    """The consumer stopped reading (preview done, generator closed, another thread failed)."""
 
 
 class BrokenBody(ValueError):

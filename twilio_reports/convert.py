@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 from dateutil import parser as dateutil_parser
 
+from twilio_reports import arrow_values as av
 from twilio_reports.client import BODY_POOL, next_link, parse_object
 from twilio_reports.definitions import REPORTS, Column, ReportDef
 
@@ -154,10 +155,10 @@ def _as_strings(raw: pa.Array, values: list[Any] | None) -> pa.Array:
 
 def _blank_to_null(arr: pa.Array) -> pa.Array:
     # Empty or whitespace only; unlike trimming first, this copies no string data.
-    blank = pc.or_(pc.equal(arr, ""), pc.utf8_is_space(arr))
+    blank = pc.or_(pc.equal(arr, av.EMPTY_STRING), pc.utf8_is_space(arr))
     if not pc.any(blank).as_py():
         return arr
-    return pc.if_else(blank, pa.scalar(None, arr.type), arr)
+    return pc.if_else(blank, av.null(arr.type), arr)
 
 
 def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
@@ -166,13 +167,22 @@ def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
     missed = pc.and_(pc.is_null(parsed), pc.is_valid(text))
     if pc.any(missed).as_py():
         # ISO 8601 (monitor API) or something odd: parse just those cells another way.
-        fixed = pa.array(
-            [_parse_instant(s) if m else None for s, m in zip(text.to_pylist(),
-                                                             missed.to_pylist(), strict=True)],
-            TIMESTAMP,
-        )
+        fixed = av.int64s(
+            [_epoch_us(_parse_instant(s)) if m else None
+             for s, m in zip(text.to_pylist(), missed.to_pylist(), strict=True)]
+        ).cast(TIMESTAMP)
         parsed = pc.if_else(missed, fixed, parsed.cast(TIMESTAMP))
     return parsed.cast(TIMESTAMP)
+
+
+def _epoch_us(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _parse_instant(text: str) -> datetime | None:

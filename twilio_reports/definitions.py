@@ -6,22 +6,29 @@ Forms, validation, table schemas and the pull planner are all generated from `RE
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow loads when a schema is first asked for, not with the forms
+    import pyarrow as pa
 
 ColumnType = Literal["string", "timestamp", "date", "int", "float", "decimal", "bool"]
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "decimal": pa.decimal128(18, 6),
-    "bool": pa.bool_(),
-}
+
+@functools.cache
+def arrow_types() -> dict[str, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "date": pa.date32(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "decimal": pa.decimal128(18, 6),
+        "bool": pa.bool_(),
+    }
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class Column:
 
     @property
     def arrow_type(self) -> pa.DataType:
-        return ARROW_TYPES[self.type]
+        return arrow_types()[self.type]
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ class ReportDef:
     max_age_days: int | None = None
 
     def arrow_schema(self) -> pa.Schema:
+        import pyarrow as pa
+
         return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
 
     @property

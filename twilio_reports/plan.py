@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twilio_reports.claims import DayClaim
-from twilio_reports.client import PullStats, TwilioClient, TwilioError
 from twilio_reports.coverage import ALL, Coverage, missing
 from twilio_reports.credentials import Credentials
 from twilio_reports.dates import day_bounds_utc, iso_utc, split_days, utc_days
 from twilio_reports.definitions import REPORTS, DateFilter, ReportDef
+from twilio_reports.errors import TwilioError
 from twilio_reports.filters import CONFERENCE_STATUSES, validate_params, wire_filters
+from twilio_reports.pull_config import PullStats
+
+if TYPE_CHECKING:  # the client (httpx, pyarrow) loads with the pull, not with PullRequest
+    from twilio_reports.client import TwilioClient
 
 _DAY_US = 86_400_000_000
 # Many accounts (up to 1,000 subaccounts): each account is first asked for its whole window

@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from twilio_reports.budget import Budget, budget_for
+
+if TYPE_CHECKING:  # httpx loads with the client (client.py), not with the settings
+    import httpx
 
 DEFAULT_MAX_PAGES = 100_000
 DEFAULT_MAX_IN_FLIGHT = 8

@@ -5,18 +5,36 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from twilio_reports.client import PullConfig, PullStats, TwilioClient, TwilioError, _Cancelled
 from twilio_reports.coverage import Coverage
 from twilio_reports.credentials import Credentials
 from twilio_reports.definitions import REPORTS
-from twilio_reports.fetch import SliceDone, SliceRows
-from twilio_reports.plan import PullRequest, plan_pull
-from twilio_reports.stream import SliceEvent, coalesce, slice_events
+from twilio_reports.errors import TwilioError, _Cancelled
+from twilio_reports.plan import PullRequest
+from twilio_reports.pull_config import PullConfig, PullStats
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from twilio_reports.fetch import SliceDone, SliceRows
+    from twilio_reports.stream import SliceEvent
+
+# What a pull needs (httpx, pyarrow, the fetch threads) loads with the first pull, not with
+# the forms and views that only name TwilioError, Credentials or PullRequest (PEP 562).
+_LAZY = {"SliceDone": "twilio_reports.fetch", "SliceRows": "twilio_reports.fetch",
+         "SliceEvent": "twilio_reports.stream"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Coverage",
@@ -50,6 +68,8 @@ def pull_batches(
     and fewer than two batches; it does not grow with the pull. Raises TwilioError
     with a plain-words message; closing the iterator early stops the fetch threads.
     """
+    from twilio_reports.stream import coalesce
+
     config = config or PullConfig.from_settings()
     stats = stats if stats is not None else PullStats()
     events = _pull(request, credentials, config=config, stats=stats, on_progress=on_progress,
@@ -77,6 +97,10 @@ def pull_slices(
 def _pull(request: PullRequest, credentials: Credentials, *, config: PullConfig,
           stats: PullStats, on_progress: Callable[[PullStats], None] | None,
           slice_days: int | None, covered: Coverage | None = None) -> Iterator[SliceEvent]:
+    from twilio_reports.client import TwilioClient
+    from twilio_reports.plan import plan_pull
+    from twilio_reports.stream import slice_events
+
     rdef = REPORTS.get(request.report)
     if rdef is None:
         raise TwilioError(f"Unknown report {request.report!r}")
@@ -96,6 +120,8 @@ def _pull(request: PullRequest, credentials: Credentials, *, config: PullConfig,
 
 def check_credentials(credentials: Credentials, *, config: PullConfig | None = None) -> str:
     """The account's friendly name, or TwilioError with Twilio's reason in plain words."""
+    from twilio_reports.client import TwilioClient
+
     config = config or PullConfig.from_settings()
     stats = PullStats()
     with TwilioClient(credentials.auth, label="Credentials", config=config, stats=stats,
@@ -110,6 +136,10 @@ def check_credentials(credentials: Credentials, *, config: PullConfig | None = N
 def preview(request: PullRequest, credentials: Credentials, limit: int = 20, *,
             config: PullConfig | None = None) -> pa.Table:
     """The first `limit` rows, fetched as one page per query (no slicing)."""
+    import pyarrow as pa
+
+    from twilio_reports.stream import coalesce
+
     rdef = REPORTS.get(request.report)
     if rdef is None:
         raise TwilioError(f"Unknown report {request.report!r}")

@@ -1,4 +1,5 @@
-"""2. Memory: peak RSS of a pull into a version as the pull grows (250k, 500k, 1M calls).
+"""2. Memory: peak RSS of a worker's run (run_execute: the pull into staging, one Delta
+version) as the pull grows (250k, 500k, 1M calls).
 
 Each size runs in a fresh process against its own sandbox. The largest version is kept in
 the work folder: Browse, Export, Pages and Charts read it. The SDK's peak for a 200k pull

@@ -1,4 +1,16 @@
-"""1. Pull: ours vs the SDK vs the floor over the same 200,000 calls, rows verified equal."""
+"""1. Pull: our CLI vs the SDK vs the floor over the same calls, rows verified equal.
+
+Against a sandbox of one process (what `manage.py twilio_sandbox` gives a user) and of
+several (`--processes 2`), each contestant warmed once, then measured (the floor, the CLI
+and the version pull twice each, the faster run counting for each alike):
+- floor: bench/floor.py as a process (10 threads, day slices, httpx + orjson, rows dropped);
+- cli: `manage.py twilio_report calls ... --format parquet` as a process (start included);
+- sdk: the official SDK, `calls.stream(page_size=1000)` -> CSV (bench/pullers.py);
+- version: pull_batches -> write_version in a child (a DataSet version; it also counts
+  the requests, for the extra-requests figures).
+Then, against a sandbox that reads a date-only `<=D` as the whole of D, the floor and the
+version pull again: extra requests and rows under the other reading.
+"""
 
 from __future__ import annotations
 
@@ -6,56 +18,90 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import contest
 from bench.harness import run_child
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, sandbox
 
-METHODS = ("floor", "ours", "sdk")
-# The second reading of a date-only upper bound: the server includes the whole bound day.
-# The SDK sends date-times, which both readings treat alike, so it runs under the first only.
+MODES = (1, 2)  # sandbox processes
 OTHER_READING = "whole-day"
+RUNS = 2  # measured runs of the floor, the CLI and the version pull (the fastest counts)
 
 
 def run(config: dict[str, Any]) -> dict[str, Any]:
     rows = int(config["rows"])
     scratch = Path(tempfile.mkdtemp(prefix="pull-", dir=config["work"]))
-    results: dict[str, dict[str, Any]] = {}
-    with sandbox(calls=2 * rows) as sb:  # the main account holds half of the calls
-        for method in METHODS:
-            results[method] = _pull(method, sb, scratch, "before")
-    other: dict[str, dict[str, Any]] = {}
-    with sandbox(calls=2 * rows, date_upper=OTHER_READING) as sb2:
-        for method in ("floor", "ours"):
-            other[method] = _pull(method, sb2, scratch / OTHER_READING, OTHER_READING)
-    failed = {m: r["error"] for m, r in results.items() if "error" in r}
-    failed.update({f"{m} ({OTHER_READING})": r["error"] for m, r in other.items()
-                   if "error" in r})
-    out: dict[str, Any] = {"rows_asked": rows, "methods": results,
+    out: dict[str, Any] = {"rows_asked": rows, "modes": {},
                            "settings": {"latency_ms": LATENCY_MS,
                                         "max_in_flight_per_account": MAX_IN_FLIGHT,
-                                        "sandbox": sb.launcher, "page_size": 1000}}
-    if failed:
-        out["error"] = "; ".join(f"{m}: {e}" for m, e in failed.items())
-        return out
-    out["verify"] = verify({m: scratch / f"{m}.sids" for m in METHODS}, rows)
-    ours, sdk, floor = (results[m] for m in ("ours", "sdk", "floor"))
-    out["ours_vs_sdk_speed"] = ours["rows_per_s"] / sdk["rows_per_s"]
-    out["ours_vs_floor_time"] = ours["seconds"] / floor["seconds"]
-    # Requests beyond the pages the floor needed, per reading (the floor asks exactly).
-    out["extra_requests"] = {"before": ours["requests"] / floor["pages"] - 1}
-    o2, f2 = other["ours"], other["floor"]
-    out["extra_requests"][OTHER_READING] = o2["requests"] / f2["pages"] - 1
-    out["readings"] = {OTHER_READING: {
-        "methods": other, "ours_vs_floor_time": o2["seconds"] / f2["seconds"],
-        "verify": verify({m: scratch / OTHER_READING / f"{m}.sids" for m in other}, rows)}}
+                                        "page_size": 1000}}
+    errors: list[str] = []
+    for procs in MODES:
+        where = scratch / f"p{procs}"
+        where.mkdir()
+        try:
+            with sandbox(calls=2 * rows, procs=procs) as sb:
+                out["settings"]["sandbox"] = sb.launcher
+                out["modes"][str(procs)] = _contest(sb, where, rows, config)
+        except Exception as exc:  # noqa: BLE001 - one mode failing still reports the other
+            errors.append(f"{procs} process(es): {type(exc).__name__}: {exc}"[:400])
+    try:
+        out["readings"] = {OTHER_READING: _other_reading(scratch / OTHER_READING, rows)}
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"{OTHER_READING}: {type(exc).__name__}: {exc}"[:400])
+    if errors:
+        out["error"] = "; ".join(errors)
     return out
 
 
-def _pull(method: str, sb: Any, scratch: Path, reading: str) -> dict[str, Any]:
-    scratch.mkdir(parents=True, exist_ok=True)
+def _contest(sb: Any, where: Path, rows: int, config: dict[str, Any]) -> dict[str, Any]:
+    m: dict[str, dict[str, Any]] = {}
+    m["floor"] = contest.warm_then_measure(lambda: contest.floor(sb, where / "floor.sids"),
+                                           runs=RUNS)
+    m["cli"] = contest.warm_then_measure(
+        lambda: contest.cli(sb, where / "cli.parquet", where), runs=RUNS)
+    contest.parquet_sids(where / "cli.parquet", where / "cli.sids")
+    m["sdk"] = contest.warm_then_measure(lambda: _child("sdk", sb, where, "before"))
+    m["version"] = contest.warm_then_measure(lambda: _child("ours", sb, where, "before"),
+                                             runs=RUNS)
+    for name, result in m.items():
+        if "error" in result:
+            raise RuntimeError(f"{name}: {result['error']}")
+    floor, cli, sdk, version = m["floor"], m["cli"], m["sdk"], m["version"]
+    return {
+        "processes": sb.processes,
+        "methods": m,
+        "verify": verify({k: where / f"{k}.sids" for k in ("floor", "cli", "sdk", "ours")},
+                         rows),
+        # The CLI's wall (process start included) against the floor's process wall.
+        "cli_vs_floor_time": cli["wall_s"] / floor["wall_s"],
+        "cli_vs_sdk_speed": cli["rows_per_s"] / sdk["rows_per_s"],
+        # The DataSet-version pull, in-process times against the floor's in-process time.
+        "version_vs_floor_time": version["seconds"] / floor["seconds"],
+        "version_vs_sdk_speed": version["rows_per_s"] / sdk["rows_per_s"],
+        "extra_requests": version["requests"] / floor["pages"] - 1,
+    }
+
+
+def _other_reading(where: Path, rows: int) -> dict[str, Any]:
+    where.mkdir(parents=True)
+    with sandbox(calls=2 * rows, procs=1, date_upper=OTHER_READING) as sb:
+        floor = contest.warm_then_measure(
+            lambda: contest.floor(sb, where / "floor.sids", date_upper=OTHER_READING))
+        version = contest.warm_then_measure(lambda: _child("ours", sb, where, OTHER_READING))
+    if "error" in version:
+        raise RuntimeError(f"version: {version['error']}")
+    return {"methods": {"floor": floor, "version": version},
+            "extra_requests": version["requests"] / floor["pages"] - 1,
+            "version_vs_floor_time": version["seconds"] / floor["seconds"],
+            "verify": verify({"floor": where / "floor.sids", "ours": where / "ours.sids"},
+                             rows)}
+
+
+def _child(method: str, sb: Any, where: Path, reading: str) -> dict[str, Any]:
     return run_child("bench.pullers", {
         "method": method, "url": sb.url, "today": sb.today.isoformat(),
-        "date_upper": reading, "sids_path": str(scratch / f"{method}.sids"),
-        "table_uri": str(scratch / "ours-table"), "csv_path": str(scratch / "sdk.csv"),
+        "date_upper": reading, "sids_path": str(where / f"{method}.sids"),
+        "table_uri": str(where / "ours-table"), "csv_path": str(where / "sdk.csv"),
     })
 
 

@@ -54,7 +54,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     rdef = REPORTS["calls"]
     main = {"account_name": MAIN_FRIENDLY_NAME}
 
-    with sandbox(calls=2 * rows, single=True) as sb:
+    with sandbox(calls=2 * rows, procs=1) as sb:
         creds = Credentials(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=sb.url,
                             monitor_base=sb.url)
         window = (sb.today - timedelta(days=29), sb.today)
@@ -82,7 +82,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         out["hourly"] = figures
         out["hourly"]["same_rows"] = figures["full"]["rows"] == figures["incremental"]["rows"]
 
-    with sandbox(calls=600, single=True, extra=("--messages", str(2 * int(config["messages"])),
+    with sandbox(calls=600, procs=1, extra=("--messages", str(2 * int(config["messages"])),
                                                 "--days", "400")) as sb:
         creds = Credentials(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=sb.url,
                             monitor_base=sb.url)

@@ -4,9 +4,17 @@ compute_metrics(report, table, tz) -> list[Chart]
 headline(report, table, tz, today) -> list[Headline]
 daily_counts(table, ts_column, tz) -> list[(date, count)]
 charts_to_json(charts) -> str / charts_from_json(text) -> list[Chart]
+
+The chart classes and their JSON (`charts`) are light; the computations (`api`, `counts`)
+load pandas, numpy and pyarrow, so they load on first use (PEP 562): a page that shows
+cached charts never imports pandas.
 """
 
-from .api import columns_for, compute_metrics, headline
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .charts import (
     Chart,
     ChartTable,
@@ -16,7 +24,13 @@ from .charts import (
     charts_to_json,
     charts_to_jsonable,
 )
-from .counts import daily_counts
+
+if TYPE_CHECKING:
+    from .api import columns_for, compute_metrics, headline
+    from .counts import daily_counts
+
+_HEAVY = {"columns_for": "api", "compute_metrics": "api", "headline": "api",
+          "daily_counts": "counts"}
 
 __all__ = [
     "Chart",
@@ -31,3 +45,12 @@ __all__ = [
     "daily_counts",
     "headline",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HEAVY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

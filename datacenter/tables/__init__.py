@@ -2,15 +2,38 @@
 
 One DataSet = one Delta table; one DataSet version = one Delta version (time travel).
 No Django models here: services call these functions with the table's URI.
+
+The names below load with their submodule on first use (PEP 562): `from datacenter import
+tables` costs nothing, so a view or a form can name this package without pulling deltalake
+and pyarrow into a process that only serves a login page.
 """
 
-from ._store import VersionUnavailable, filesystem, forget, latest_version, table_uri
-from .changes import Window
-from .excel import EXCEL_MAX_ROWS, TooManyRows, write_xlsx
-from .export import iter_csv
-from .query import FILTERABLE, FilterError, SortKey, order_prepare, read_view
-from .read import ColumnStats, Page, describe, read_page, read_table, version_schema
-from .write import WriteResult, reclaim, restore, write_version
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._store import VersionUnavailable, filesystem, forget, latest_version, table_uri
+    from .changes import Window
+    from .excel import EXCEL_MAX_ROWS, TooManyRows, write_xlsx
+    from .export import iter_csv
+    from .query import FILTERABLE, FilterError, SortKey, order_prepare, read_view
+    from .read import ColumnStats, Page, describe, read_page, read_table, version_schema
+    from .write import WriteResult, reclaim, restore, write_version
+
+_WHERE = {
+    "VersionUnavailable": "_store", "filesystem": "_store", "forget": "_store",
+    "latest_version": "_store", "table_uri": "_store",
+    "Window": "changes",
+    "iter_csv": "export",
+    "EXCEL_MAX_ROWS": "excel", "TooManyRows": "excel", "write_xlsx": "excel",
+    "FILTERABLE": "query", "FilterError": "query", "SortKey": "query",
+    "order_prepare": "query", "read_view": "query",
+    "ColumnStats": "read", "Page": "read", "describe": "read", "read_page": "read",
+    "read_table": "read", "version_schema": "read",
+    "WriteResult": "write", "reclaim": "write", "restore": "write", "write_version": "write",
+}
 
 __all__ = [
     "EXCEL_MAX_ROWS",
@@ -39,3 +62,16 @@ __all__ = [
     "version_schema",
     "write_version",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -12,14 +12,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
+
+if TYPE_CHECKING:  # deltalake (~40 MB) loads with the first table opened: a worker's pull
+    from deltalake import DeltaTable  # stages its slices before any table is touched
 
 DEFAULT_STORAGE_URI = "var/datasets"
 DEFAULT_KEEP_VERSIONS = 30
@@ -118,6 +119,9 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
 
 
 def delta_table(uri: str, version: int | None = None) -> DeltaTable:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
     try:
         return DeltaTable(uri, version=version, storage_options=storage_options(uri))
     except TableNotFoundError as exc:
@@ -129,6 +133,8 @@ def delta_table(uri: str, version: int | None = None) -> DeltaTable:
 
 
 def table_exists(uri: str) -> bool:
+    from deltalake import DeltaTable
+
     return DeltaTable.is_deltatable(uri, storage_options(uri))
 
 
@@ -246,13 +252,20 @@ def forget(uri: str) -> None:
             del _DERIVED[key]
 
 
+def arrow_table(stream: Any) -> pa.Table:
+    """A deltalake (arro3) table as pyarrow, through the Arrow C stream: `pa.table(x)` would
+    first ask whether `x` is a pandas DataFrame, which imports pandas (~50 MB) into a worker
+    that only writes a version."""
+    return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
 def file_list(dt: DeltaTable) -> tuple[list[str], list[int | None], list[int]]:
     """Relative paths, row counts (None when stats are missing) and sizes, ordered by path.
 
     Our writers name files `v<version>-<seq>-<uuid>.parquet`, so path order is write order and
     pages are stable between calls.
     """
-    adds = pa.table(dt.get_add_actions(flatten=True))
+    adds = arrow_table(dt.get_add_actions(flatten=True))
     paths = adds.column("path").to_pylist()
     rows = (
         adds.column("num_records").to_pylist()

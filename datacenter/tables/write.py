@@ -24,6 +24,7 @@ from deltalake.transaction import AddAction, RemoveAction, create_table_with_add
 from ._store import (
     DEFAULT_KEEP_VERSIONS,
     VersionUnavailable,
+    arrow_table,
     delta_table,
     filesystem,
     forget,
@@ -206,4 +207,4 @@ def reclaim(
 
 
 def _version_paths(uri: str, version: int) -> set[str]:
-    return set(pa.table(delta_table(uri, version).get_add_actions())["path"].to_pylist())
+    return set(arrow_table(delta_table(uri, version).get_add_actions())["path"].to_pylist())

@@ -7,13 +7,13 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from datacenter import services as dc_services
+from datacenter.broker import task_app
 from datacenter.crypto import CredentialKeyError
 from datacenter.models import DataSet, Version
 from datacenter.pulls import NoRows, PullSetupError, version_pull
@@ -59,9 +59,10 @@ def queue_runs(run_ids: Iterable[int]) -> None:
 
 def _publish(run_ids: list[int]) -> None:
     # By name: tasks call services, so services never import tasks (no import circle).
-    with current_app.producer_or_acquire() as producer:
+    app = task_app()  # Celery loads with the first run queued (datacenter/broker.py)
+    with app.producer_or_acquire() as producer:
         for run_id in run_ids:
-            current_app.send_task(RUN_EXECUTE_TASK, args=[run_id], producer=producer)
+            app.send_task(RUN_EXECUTE_TASK, args=[run_id], producer=producer)
 
 
 class _Progress:
@@ -83,6 +84,8 @@ class _Progress:
                 retries=stats.retries,
                 slices_done=stats.slices_done,
                 slices_total=stats.slices_total,
+                accounts_done=stats.accounts_done,
+                accounts_total=stats.accounts_total,
                 warnings=list(stats.warnings),
                 heartbeat_at=timezone.now(),
             )

@@ -29,6 +29,7 @@
     set("rows", grouped.format(data.rows || 0));
     set("retries", String(data.retries || 0));
     set("slices", grouped.format(data.slices_done || 0) + " / " + grouped.format(data.slices_total || 0));
+    set("accounts", grouped.format(data.accounts_done || 0) + " / " + grouped.format(data.accounts_total || 0));
     set("elapsed", duration(data.elapsed_seconds));
     set("status", data.state === "queued" ? "Waiting for a worker…" : "Pulling from Twilio…");
     // The badge follows the run too: Running once a worker has it, never Queued under

@@ -92,3 +92,41 @@ def test_it_warns_when_twilio_returns_no_rows(sandbox, tmp_path, capsys):
     assert f"warning: Twilio returned no rows for Calls · From +15550009999 · {day:%b} " \
            f"{day.day}, {day.year} · UTC." in err
     assert "0 rows" in err
+
+
+def test_the_command_as_a_process_writes_every_format_without_numpy(sandbox, tmp_path):
+    """`manage.py twilio_report` in a process of its own (as a user runs it): pyarrow is
+    imported with numpy hidden there, and Parquet, CSV and JSON Lines come out whole."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    root = Path(__file__).resolve().parents[2]
+    today = sandbox.world.today
+    start = today - timedelta(days=6)
+    want = sorted(truth_sids(sandbox.world, "calls",
+                             span=day_bounds_utc(start, today - timedelta(days=1), "UTC")))
+    env = {**os.environ, "VAR_DIR": str(tmp_path / "var")}
+    for fmt in ("parquet", "csv", "jsonl"):
+        out = tmp_path / f"calls.{fmt}"
+        done = subprocess.run(
+            [sys.executable, "manage.py", "twilio_report", "calls", "--account-sid",
+             MAIN_ACCOUNT_SID, "--auth-token", MAIN_AUTH_TOKEN, "--start", start.isoformat(),
+             "--end", (today - timedelta(days=1)).isoformat(), "--format", fmt, "--out",
+             str(out), *_base(sandbox)], cwd=root, env=env, capture_output=True, text=True,
+            timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        if fmt == "parquet":
+            table = pq.read_table(out)
+            assert str(table.schema.field("start_time").type) == "timestamp[us, tz=UTC]"
+            sids = table.column("sid").to_pylist()
+        elif fmt == "csv":
+            sids = pacsv.read_csv(out).column("sid").to_pylist()
+        else:
+            sids = [json.loads(line)["sid"] for line in out.read_text().splitlines()]
+        assert sorted(sids) == want, fmt

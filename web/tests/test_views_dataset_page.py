@@ -321,3 +321,19 @@ def test_it_lists_versions_with_their_source_and_actions(alice_client, make_data
     # The reclaimed version is greyed out, without actions.
     assert "Data removed by retention" in html
     assert reverse("version-csv", args=[dataset.pk, 2]) not in html
+
+
+def test_it_shows_accounts_done_of_a_pull_over_subaccounts(alice_client, make_dataset):
+    from scheduler.services.runs import _Progress
+    from twilio_reports.service import PullStats
+
+    dataset = make_dataset()
+    run = _run(dataset, RunState.RUNNING)
+    stats = PullStats()
+    stats.set_accounts(total=1001)
+    stats.add(accounts_done=120, pages=130)
+    _Progress(run.pk)(stats, force=True)  # what the worker writes while it pulls
+    data = alice_client.get(reverse("dataset-progress", args=[dataset.pk])).json()
+    assert (data["accounts_done"], data["accounts_total"]) == (120, 1001)
+    html = _text(alice_client.get(reverse("dataset", args=[dataset.pk])))
+    assert "Accounts done" in html and "120 / 1,001" in html

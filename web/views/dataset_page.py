@@ -67,6 +67,8 @@ def progress_payload(run: Run | None) -> dict:
         "retries": run.retries,
         "slices_done": run.slices_done,
         "slices_total": run.slices_total,
+        "accounts_done": run.accounts_done,
+        "accounts_total": run.accounts_total,
         "elapsed_seconds": round(elapsed, 1) if elapsed is not None else None,
         "queued_at": run.queued_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
