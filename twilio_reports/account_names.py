@@ -8,10 +8,12 @@ same name the same way when it pulls).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from twilio_reports.client import PullConfig, PullStats, TwilioClient
 from twilio_reports.credentials import Credentials
-from twilio_reports.plan import _list_accounts
+
+if TYPE_CHECKING:  # the client (httpx, pyarrow) loads with the first check, not with the page
+    from twilio_reports.pull_config import PullConfig
 
 HINT_NAMES = 10  # names listed in the error, so a typo is easy to spot
 
@@ -26,6 +28,10 @@ class NameCheck:
 def account_name_check(credentials: Credentials, name: str, *,
                        config: PullConfig | None = None) -> NameCheck:
     """Raises TwilioError (with `status`) when Twilio cannot be asked."""
+    from twilio_reports.client import TwilioClient
+    from twilio_reports.plan import _list_accounts
+    from twilio_reports.pull_config import PullConfig, PullStats
+
     config = config or PullConfig.from_settings()
     with TwilioClient(credentials.auth, label="Account Name", config=config, stats=PullStats(),
                       budget_key=credentials.account_sid) as client:
