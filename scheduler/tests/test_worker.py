@@ -80,7 +80,9 @@ def test_it_keeps_the_version_and_retries_when_a_pull_fails(broker, celery_worke
     dispatch_due(now=datetime(2026, 1, 1, 0, 1, tzinfo=UTC))
     failed = _finished(Run.objects.get(dataset=dataset, trigger=RunTrigger.SCHEDULED))
     assert failed.state == RunState.FAILED and "20003" in failed.error
-    assert Schedule.objects.get(dataset=dataset).retry_at is not None
+    # The worker writes the retry just after the run's state: wait for it, do not race it.
+    wait_for(lambda: Schedule.objects.get(dataset=dataset).retry_at is not None, 30,
+             "the retry to be scheduled")
     dataset.refresh_from_db()
     assert dataset.current_version.number == 1
     assert tables.read_table(tables.table_uri(dataset.pk), first.version.delta_version).num_rows > 0
