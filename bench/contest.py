@@ -1,6 +1,7 @@
 """Contestants that run as whole processes: the floor (bench/floor.py) and our CLI
 (`manage.py twilio_report ... --format parquet`). Wall time is from spawn to exit (process
-start included, printed separately); peak RSS is that process's own (os.wait4's rusage).
+start included, printed separately); peak RSS is that process's own (wait4's rusage,
+through harness.spawn_measured).
 Each is warmed once against the same sandbox before the measured run."""
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import PYTHON, ROOT
+from bench.harness import PYTHON, spawn_measured
 from bench.sandbox import MAX_IN_FLIGHT, Sandbox
 from twilio_reports.sandbox import MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, MAIN_FRIENDLY_NAME
 
@@ -32,25 +31,13 @@ def window(today: date) -> tuple[date, date]:
 def run_process(cmd: list[str], env: dict[str, str] | None = None,
                 timeout: float = 900) -> dict[str, Any]:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        began = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"{cmd[1]} took longer than {timeout:.0f} s")
-            time.sleep(0.005)
-        wall = time.perf_counter() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        done = spawn_measured(cmd, env=env, stdout=out, stderr=err, timeout=timeout)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[1:3])} exited {proc.returncode}: {stderr[-1500:]}")
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": stdout,
+    if done["returncode"] != 0:
+        raise RuntimeError(f"{' '.join(cmd[1:3])} exited {done['returncode']}: {stderr[-1500:]}")
+    return {"wall_s": done["wall_s"], "peak_rss_mb": done["peak_rss_mb"], "stdout": stdout,
             "stderr": stderr}
 
 

@@ -80,8 +80,55 @@ def _child_main(argv: list[str]) -> int:
 
 
 def peak_rss_mb() -> float:
-    """Kernel-tracked high-water mark of this process (Linux reports KiB)."""
+    """Kernel-tracked high-water mark of this process's memory (VmHWM, KiB in /proc).
+
+    Not getrusage's ru_maxrss: Linux carries the spawning parent's high-water mark into the
+    child's ru_maxrss at exec, so a child started by a 300 MB parent reports >= 300 MB
+    however little it uses. VmHWM belongs to the address space exec gave this process.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# The launcher `spawn_measured` starts first: a bare interpreter (~10 MB) that starts the
+# command, waits for it with wait4 and writes its wall time and rusage to a file. The
+# command's ru_maxrss then starts from the launcher's few MB, not from the benchmark
+# process's size (see peak_rss_mb: a 300 MB parent made every child report >= 300 MB).
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+cmd, report = json.loads(sys.argv[1]), sys.argv[2]
+began = time.perf_counter()
+proc = subprocess.Popen(cmd)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - began
+with open(report, "w") as handle:
+    json.dump({"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
+               "returncode": os.waitstatus_to_exitcode(status)}, handle)
+"""
+
+
+def spawn_measured(cmd: list[str], *, env: dict[str, str] | None = None, stdout: Any = None,
+                   stderr: Any = None, timeout: float = 900) -> dict[str, Any]:
+    """Run `cmd` in ROOT; its wall time (spawn to exit) and its own peak RSS (wait4)."""
+    with tempfile.NamedTemporaryFile(prefix="bench-spawn-", suffix=".json") as report:
+        launcher = subprocess.Popen(
+            [PYTHON, "-S", "-c", _LAUNCHER, json.dumps(cmd), report.name], cwd=ROOT, env=env,
+            stdout=stdout, stderr=stderr, start_new_session=True)
+        try:
+            launcher.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(launcher.pid, 9)
+            launcher.wait()
+            raise RuntimeError(f"{' '.join(cmd[1:3])} took longer than {timeout:.0f} s") from None
+        text = Path(report.name).read_text()
+    if not text:
+        raise RuntimeError(f"the launcher of {' '.join(cmd[1:3])} exited {launcher.returncode}")
+    return json.loads(text)
 
 
 def rss_mb() -> float:

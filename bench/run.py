@@ -29,7 +29,7 @@ from bench.harness import ROOT, machine, run_child  # noqa: E402
 from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
 
 ORDER = ("lean", "pull", "crowd", "memory", "browse", "export", "charts", "pages", "dispatch",
-         "refresh")
+         "refresh", "units")
 FULL: dict[str, dict[str, Any]] = {
     "lean": {},
     "pull": {"rows": 246_000},  # ~237,000 calls in the window: the harness
@@ -41,6 +41,7 @@ FULL: dict[str, dict[str, Any]] = {
     "pages": {"rows": 1_000_000, "datasets": 1_000, "reps": 7},
     "dispatch": {"datasets": 5_000},
     "refresh": {"rows": 200_000, "messages": 40_000},
+    "units": {},
 }
 QUICK: dict[str, dict[str, Any]] = {
     "lean": {},
@@ -53,6 +54,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "pages": {"rows": 100_000, "datasets": 1_000, "reps": 3},
     "dispatch": {"datasets": 500},
     "refresh": {"rows": 20_000, "messages": 8_000},
+    "units": {},
 }
 
 

@@ -43,7 +43,22 @@ def int64s(values: list[int | None]) -> pa.Int64Array:
     return pa.Array.from_buffers(pa.int64(), len(values), [bitmap, pa.py_buffer(data)])
 
 
-EMPTY_STRING = pa.Array.from_buffers(
-    pa.string(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, 0)), pa.py_buffer(b"")])[0]
+def strings(values: list[str]) -> pa.StringArray:
+    """A string array of `values` (no nulls), its offsets and data packed here."""
+    data = [v.encode() for v in values]
+    offsets, end = [0], 0
+    for item in data:
+        end += len(item)
+        offsets.append(end)
+    packed = struct.pack(f"<{len(offsets)}i", *offsets)
+    return pa.Array.from_buffers(pa.string(), len(values),
+                                 [None, pa.py_buffer(packed), pa.py_buffer(b"".join(data))])
+
+
+def string(value: str) -> pa.Scalar:
+    return strings([value])[0]
+
+
+EMPTY_STRING = string("")
 TRUE = mask([True])[0]
 FALSE = mask([False])[0]

@@ -163,6 +163,9 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
 
 def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
     text = _blank_to_null(_as_strings(raw, values))
+    fast = _twilio_dates(text)
+    if fast is not None:
+        return fast
     parsed = pc.strptime(text, format=RFC2822, unit="us", error_is_null=True)
     missed = pc.and_(pc.is_null(parsed), pc.is_valid(text))
     if pc.any(missed).as_py():
@@ -173,6 +176,37 @@ def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
         ).cast(TIMESTAMP)
         parsed = pc.if_else(missed, fixed, parsed.cast(TIMESTAMP))
     return parsed.cast(TIMESTAMP)
+
+
+# Twilio's 2010 API writes every date one way: "Tue, 31 Aug 2010 20:36:28 +0000". Arrow's
+# strptime with %a/%b/%z goes through the C library at ~1.5-1.9 ms per 1,000 cells (a Calls
+# page has four such columns); cutting the fixed-width pieces into ISO text and casting it is
+# faster. Any cell of another shape (another offset, ISO 8601) sends the column to strptime.
+_TWILIO_DATE = r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$"
+_MONTHS = av.strings(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                      "Nov", "Dec"])
+_MONTH_NUMBERS = av.strings([f"{m:02d}" for m in range(1, 13)])
+_DASH, _SPACE = av.string("-"), av.string(" ")
+
+
+def _twilio_dates(text: pa.Array) -> pa.Array | None:
+    """`text` (nulls allowed) as UTC timestamps, or None when a cell is not Twilio's format."""
+    if not pc.all(pc.match_substring_regex(text, _TWILIO_DATE)).as_py():
+        return None  # pc.all skips nulls; an all-null column never comes here
+
+    def cut(start: int, stop: int) -> pa.Array:
+        return pc.utf8_slice_codeunits(text, start, stop)
+
+    month = pc.index_in(cut(8, 11), value_set=_MONTHS)
+    if month.null_count != text.null_count:
+        return None  # "Foo" for a month
+    day = pc.binary_join_element_wise(cut(12, 16), pc.take(_MONTH_NUMBERS, month), cut(5, 7),
+                                      _DASH)
+    try:
+        naive = pc.cast(pc.binary_join_element_wise(day, cut(17, 25), _SPACE), pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        return None  # 31 Feb, 25:00, ...
+    return naive.cast(TIMESTAMP)  # the cells said +0000
 
 
 def _epoch_us(moment: datetime | None) -> int | None:

@@ -25,7 +25,7 @@ import httpx
 import psutil
 from cryptography.fernet import Fernet
 
-from bench.harness import PYTHON, ROOT
+from bench.harness import PYTHON, ROOT, spawn_measured
 
 
 def run(config: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +54,10 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 
 def _check(env: dict[str, str]) -> dict[str, Any]:
-    began = time.perf_counter()
-    proc = subprocess.Popen([PYTHON, "manage.py", "check"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"peak_rss_mb": usage.ru_maxrss / 1024, "seconds": time.perf_counter() - began,
-            "exit": proc.returncode}
+    done = spawn_measured([PYTHON, "manage.py", "check"], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    return {"peak_rss_mb": done["peak_rss_mb"], "seconds": done["wall_s"],
+            "exit": done["returncode"]}
 
 
 def _hwm_mb(pid: int) -> float:

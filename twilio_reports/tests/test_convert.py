@@ -1,5 +1,4 @@
 import json
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -87,16 +86,11 @@ def test_it_handles_an_empty_page():
     assert batch.num_rows == 0 and batch.schema == REPORTS["conferences"].arrow_schema()
 
 
-def test_it_converts_at_least_100k_rows_per_second():
+def test_it_converts_many_rows_column_at_a_time():
+    # Its speed is a benchmark figure (bench/scenarios/units.py), not a timed test.
     rows = [{**CALL, "sid": f"CA{i:032x}", "duration": str(i % 500)} for i in range(50_000)]
-    rows_to_batch(rows[:1000], REPORTS["calls"])  # warm up Arrow's kernels
-    best = float("inf")
-    for _ in range(3):  # CPU time, best of 3: other processes on the machine do not count
-        started = time.process_time()
-        batch = rows_to_batch(rows, REPORTS["calls"])
-        best = min(best, time.process_time() - started)
-    rate = batch.num_rows / best
-    assert rate > 100_000, f"{rate:.0f} rows/s"
+    batch = rows_to_batch(rows, REPORTS["calls"])
+    assert batch.num_rows == 50_000
     assert pa.compute.sum(batch.column("duration")).as_py() == sum(i % 500 for i in range(50_000))
 
 
