@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 
 from bench import report  # noqa: E402
 from bench.harness import ROOT, machine, run_child  # noqa: E402
-from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, launcher, processes  # noqa: E402
+from bench.sandbox import LATENCY_MS, MAX_IN_FLIGHT, PAGE_CACHE_MB, PROCESSES, launcher  # noqa: E402
 
 ORDER = ("lean", "pull", "crowd", "memory", "browse", "export", "charts", "pages", "dispatch",
          "refresh", "units")
@@ -119,8 +119,8 @@ def main(argv: list[str]) -> int:
         "mode": "quick" if args.quick else "full",
         "machine": facts,
         "load_average": {"before": load_before, "after": load_after},
-        "settings": {"sandbox": " ".join(launcher()[1:]), "sandbox_processes": processes(),
-                     "latency_ms": LATENCY_MS,
+        "settings": {"sandbox": " ".join(launcher()[1:]), "sandbox_processes": PROCESSES,
+                     "latency_ms": LATENCY_MS, "page_cache_mb": PAGE_CACHE_MB,
                      "max_in_flight_per_account": MAX_IN_FLIGHT, "page_size": 1000,
                      "database": "SQLite (temporary file)", "django_debug": True,
                      "scenarios": {k: {kk: vv for kk, vv in v.items() if kk != "work"}

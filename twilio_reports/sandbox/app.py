@@ -32,6 +32,7 @@ from .errors import (
     unauthorized,
 )
 from .faults import Faults, InFlight
+from .page_cache import PageCache
 from .timefmt import parse_day
 from .usage_records import SLUG_BY_SEGMENT
 from .world import NoUsage, SandboxWorld, UnknownAccount
@@ -65,6 +66,7 @@ class SandboxApp:
         self.faults = Faults(config, in_flight)
         self._usage_cache: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
         self._usage_lock = threading.Lock()
+        self.pages = PageCache(config.page_cache_mb)
         # Every API request as (path, decoded query pairs), newest last: tests read what a
         # client really asked for (GET /_sandbox/requests; DELETE clears it).
         self.requests: deque[tuple[str, list[tuple[str, str]]]] = deque(maxlen=200_000)
@@ -87,7 +89,12 @@ class SandboxApp:
         if fault == "reset":
             start_response("500 INTERNAL SERVER ERROR", [("Content-Length", "0")])
             return [b""]
-        data = json.dumps(body).encode()
+        if isinstance(body, bytes):
+            data = body  # from the page cache
+        else:
+            data = json.dumps(body).encode()
+            if status == 200 and "sandbox.page_key" in environ:
+                self.pages.put(environ["sandbox.page_key"], data)
         if fault == "truncate":
             # Honest headers, cut body: the client must notice the short read.
             headers = [*headers, ("Content-Length", str(len(data)))]
@@ -124,6 +131,13 @@ class SandboxApp:
                 raise unauthorized()
             params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
             self._sync_settled()
+            # What the body depends on: who asks, what, and the knobs that change answers.
+            key = (viewer.sid, path, environ.get("QUERY_STRING", ""),
+                   environ.get("HTTP_HOST"), self.config.date_upper, self.config.settled)
+            page = self.pages.get(key)
+            if page is not None:
+                return 200, page, []
+            environ["sandbox.page_key"] = key
             return self._route(route[0], route[1], viewer, params, environ, path)
         finally:
             if held and viewer is not None:

@@ -61,6 +61,8 @@ class SandboxConfig:
     # The instant the data ends (epoch seconds); None = the moment the world is built, so
     # nothing is dated in the future. Fixed once per world so forked processes agree.
     now: int | None = None
+    # Keep rendered pages up to this many MB (sandbox/page_cache.py); 0 = render every time.
+    page_cache_mb: int = 0
 
     def knobs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FAULT_KNOBS}

@@ -46,6 +46,10 @@ class Command(BaseCommand):
                             help="how a date-only upper bound (StartTime<=D) is read: "
                                  "before D (Twilio's documented reading, default), up to D "
                                  "00:00:00 (midnight), or the whole of D (whole-day)")
+        parser.add_argument("--page-cache-mb", type=int, default=0,
+                            help="keep rendered list pages up to N MB and answer repeated "
+                                 "queries from them (latency and faults still apply); "
+                                 "default 0, off")
         parser.add_argument("--processes", type=int, default=1,
                             help="serve from N forked processes sharing the port (default 1);"
                                  " knob changes then reach one process only")
@@ -57,7 +61,8 @@ class Command(BaseCommand):
                              max_in_flight_per_account=options["max_in_flight"],
                              rate_429=options["rate_429"], rate_5xx=options["rate_5xx"],
                              date_upper=options["date_upper"],
-                             subaccounts=options["subaccounts"], days=options["days"])
+                             subaccounts=options["subaccounts"], days=options["days"],
+                             page_cache_mb=options["page_cache_mb"])
 
     def announce(self, url: str, processes: int = 1) -> None:
         out = self.stdout
