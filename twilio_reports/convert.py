@@ -66,7 +66,7 @@ def page_to_batch(content: pa.Buffer, rdef: ReportDef) -> TypedPage:
         body = parse_object(content)
         return TypedPage(rows_to_batch(body.get(rdef.list_key) or [], rdef), next_link(body))
     rows = table.column(rdef.list_key).combine_chunks().flatten()  # null list -> no rows
-    arrays = [type_column(rows.field(c.name), c) for c in rdef.columns]
+    arrays = type_columns([rows.field(c.name) for c in rdef.columns], rdef.columns)
     batch = pa.RecordBatch.from_arrays(arrays, schema=rdef.arrow_schema())
     meta = table.column("meta")[0]
     link = meta["next_page_url"].as_py() if meta.is_valid else None
@@ -93,12 +93,43 @@ def _page_options(slug: str) -> pa_json.ParseOptions:
 def rows_to_batch(rows: Sequence[dict[str, Any]], rdef: ReportDef) -> pa.RecordBatch:
     """Typed batch with exactly `rdef.arrow_schema()`; unknown keys and nested maps are dropped."""
     schema = rdef.arrow_schema()
-    arrays = [convert_column([r.get(c.name) for r in rows], c) for c in rdef.columns]
+    cells = [[r.get(c.name) for r in rows] for c in rdef.columns]
+    arrays = type_columns([_to_arrow(v) for v in cells], rdef.columns, cells)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def convert_column(values: list[Any], column: Column) -> pa.Array:
-    return type_column(_to_arrow(values), column, values)
+# Kinds typed as one array for all of a page's columns of that kind.
+_TOGETHER = ("string", "timestamp")
+
+
+def type_columns(raws: Sequence[pa.Array], columns: Sequence[Column],
+                 cells: Sequence[list[Any]] | None = None) -> list[pa.Array]:
+    """`type_column` for each column, the text and date columns of a page typed together.
+
+    Each kernel call costs ~20-40 us whatever its length, and a Calls page has 18 text and 4
+    date columns at 4-12 calls each: on the 90-row pages of 1,000 quiet subaccounts the calls
+    cost far more than the rows (half a 1,004-account pull's CPU). Typing each kind's columns
+    as one concatenated array makes it a handful of calls per page; the columns are zero-copy
+    slices of the result.
+    """
+    out: list[pa.Array | None] = [None] * len(columns)
+    together: dict[str, list[int]] = {kind: [] for kind in _TOGETHER}
+    for i, (raw, column) in enumerate(zip(raws, columns, strict=True)):
+        if column.type in together and raw.null_count != len(raw):
+            together[column.type].append(i)
+        else:
+            out[i] = type_column(raw, column, cells[i] if cells is not None else None)
+    for kind, members in together.items():
+        if not members:
+            continue
+        texts = [_as_strings(raws[i], cells[i] if cells is not None else None) for i in members]
+        whole = _blank_to_null(texts[0] if len(texts) == 1 else pa.concat_arrays(texts))
+        typed = whole if kind == "string" else _parse_timestamps(whole)
+        offset = 0
+        for i, text in zip(members, texts, strict=True):
+            out[i] = typed.slice(offset, len(text))
+            offset += len(text)
+    return out  # type: ignore[return-value]  # every slot is filled above
 
 
 def type_column(raw: pa.Array, column: Column, values: list[Any] | None = None) -> pa.Array:
@@ -144,7 +175,9 @@ def _text(v: Any) -> str:
 
 
 def _as_strings(raw: pa.Array, values: list[Any] | None) -> pa.Array:
-    if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+    if pa.types.is_string(raw.type):
+        return raw
+    if pa.types.is_large_string(raw.type):
         return raw.cast(pa.string())
     if pa.types.is_null(raw.type):
         return pa.nulls(len(raw), pa.string())
@@ -162,7 +195,11 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
 
 
 def _timestamps(raw: pa.Array, values: list[Any] | None) -> pa.Array:
-    text = _blank_to_null(_as_strings(raw, values))
+    return _parse_timestamps(_blank_to_null(_as_strings(raw, values)))
+
+
+def _parse_timestamps(text: pa.Array) -> pa.Array:
+    """Text (blanks already null) as UTC timestamps."""
     fast = _twilio_dates(text)
     if fast is not None:
         return fast
