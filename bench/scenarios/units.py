@@ -1,8 +1,8 @@
 """11. Units: the hot inner loops, timed here rather than in tests (a timed test flakes on a
 loaded machine; CI once failed on 92,821 rows/s against a 100,000 line).
 
-- convert: 50,000 Calls rows in 50 pages of 1,000, each page's JSON bytes -> one typed Arrow
-  batch by `page_to_batch` (what every pull does). CPU time of this process, best of 3.
+- convert: 50,000 sandbox Calls records in 50 pages of 1,000, each page's JSON bytes -> one
+  typed Arrow batch by `page_to_batch` (what every pull does). CPU time of this process, best of 3.
   Target >= 100,000 rows/s: a 1,000-row page must type in under 10 ms, well inside the
   25 ms a Twilio request waits, so typing never becomes the pull's bottleneck. Beside it,
   without a target, the fallback `rows_to_batch` (decoded dicts -> batch) that pages
@@ -24,19 +24,6 @@ from typing import Any
 
 from bench import django_env as dj
 
-CALL = {
-    "sid": "CA" + "1" * 32, "date_created": "Tue, 31 Aug 2010 20:36:28 +0000",
-    "date_updated": "Tue, 31 Aug 2010 20:36:29 +0000", "parent_call_sid": None,
-    "account_sid": "AC" + "a" * 32, "to": "+14155551212", "to_formatted": "(415) 555-1212",
-    "from": "+14158675309", "from_formatted": "(415) 867-5309", "phone_number_sid": "",
-    "status": "completed", "start_time": "Wed, 01 Sep 2010 01:36:28 +0200",
-    "end_time": "Tue, 31 Aug 2010 23:37:29 +0000", "duration": "61", "price": "-0.03000",
-    "price_unit": "USD", "direction": "outbound-api", "answered_by": None,
-    "api_version": "2010-04-01", "forwarded_from": "", "group_sid": None, "caller_name": "",
-    "queue_time": "0", "trunk_sid": None, "uri": "/2010-04-01/Accounts/AC/Calls/CA.json",
-    "subresource_uris": {"notifications": "/x"},
-}
-
 
 def _best_cpu(work: Callable[[], int]) -> tuple[int, float]:
     work()  # warm up Arrow's kernels
@@ -53,9 +40,12 @@ def _convert() -> dict[str, Any]:
 
     from twilio_reports.convert import page_to_batch, rows_to_batch
     from twilio_reports.definitions import REPORTS
+    from twilio_reports.sandbox import MAIN_ACCOUNT_SID, SandboxConfig, SandboxWorld
 
     calls = REPORTS["calls"]
-    rows = [{**CALL, "sid": f"CA{i:032x}", "duration": str(i % 500)} for i in range(50_000)]
+    # The sandbox's own Calls records, in wire format: what a pull's pages hold.
+    world = SandboxWorld(SandboxConfig(today=date(2026, 11, 20), calls=110_000))
+    rows = world.records("calls", MAIN_ACCOUNT_SID)[:50_000]
     pages = [pa.py_buffer(json.dumps({"calls": rows[i:i + 1000], "next_page_uri": None})
                           .encode()) for i in range(0, len(rows), 1000)]
     page_rows, page_cpu = _best_cpu(
