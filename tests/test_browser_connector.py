@@ -4,30 +4,21 @@ server re-renders; with it on, htmx swaps in the pane the server renders for the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, expect
 
-from connector_site.pytest_plugin import need_chromium
 from datacenter.models import DataSet
 from datacenter.tests.factories import sandbox_account_make
 from scheduler.models import Run, RunTrigger, Schedule
-from tests.browser import chromium, log_in, open_tab
+from tests.browser import log_in, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "connector-Pw-5120!"  # noqa: S105 - a test user's password
 URL = "/connect/twilio-advanced/"
 
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    executable = need_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with chromium(executable) as launched:
-        yield launched
 
 
 @pytest.fixture

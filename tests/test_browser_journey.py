@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -20,12 +19,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from playwright.sync_api import Browser, Locator, expect
 
-from connector_site.pytest_plugin import need_chromium, wait_for
+from connector_site.pytest_plugin import wait_for
 from datacenter.models import DataSet, TwilioAccount
 from datacenter.tests.factories import dataset_make, sandbox_account_make
 from scheduler.models import ACTIVE_STATES, Run, RunState, RunTrigger
 from scheduler.services import run_request
-from tests.browser import BROWSER_ZONE, WAIT_MS, Tab, chromium, log_in, number, open_tab, shot
+from tests.browser import BROWSER_ZONE, WAIT_MS, Tab, log_in, number, open_tab, shot
 from twilio_reports.dates import day_bounds_utc, today_in
 from twilio_reports.sandbox import SandboxWorld
 from twilio_reports.sandbox.accounts import ACCOUNTS
@@ -37,15 +36,6 @@ DAYS_BACK = 7  # the DataSet's window: Date range, start 7 days back, end 0 days
 DATA_PAGE_SIZE = 50  # rows per page of the Data tab (web.views.dataset_page)
 ROWS_TEXT = re.compile(r"Rows ([\d,]+)–([\d,]+) of ([\d,]+)")
 
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    executable = need_chromium()
-    # Playwright's sync API keeps an asyncio loop running in this thread, so Django would
-    # take the test's own ORM calls for calls from async code and refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with chromium(executable) as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from connector_site.pytest_plugin import need_chromium
 from datacenter import tables
 from datacenter.models import DataSet
 from scheduler.models import Run, RunState
-from tests.browser import BROWSER_ZONE, WAIT_MS, chromium, log_in, number, open_tab, shot
+from tests.browser import BROWSER_ZONE, WAIT_MS, log_in, number, open_tab, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,13 +24,6 @@ PASSWORD = "round2-Pw-5518!"  # noqa: S105 - a test user's password
 URL = "/connect/twilio-advanced/"
 ZONE = "America/Los_Angeles"
 
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    executable = need_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with chromium(executable) as launched:
-        yield launched
 
 
 def _column(table: Locator, name: str) -> list[str]:
