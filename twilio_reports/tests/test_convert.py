@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from twilio_reports.client import BrokenBody
-from twilio_reports.convert import page_to_batch, rows_to_batch
+from twilio_reports.convert import RFC2822, _twilio_dates, page_to_batch, rows_to_batch
 from twilio_reports.definitions import REPORTS
 
 CALL = {
@@ -121,3 +121,24 @@ def test_it_calls_every_truncated_page_broken():
     for cut in range(len(body)):
         with pytest.raises(BrokenBody):
             page_to_batch(pa.py_buffer(body[:cut]), REPORTS["calls"])
+
+
+def test_it_reads_twilio_dates_by_slicing_exactly_as_strptime_does():
+    # The fast path (convert._twilio_dates) against Arrow's strptime on the same cells.
+    start = datetime(2010, 1, 1, tzinfo=UTC)
+    moments = [start + (i * 7_919_993) * (datetime(2010, 1, 1, 0, 0, 1) - datetime(2010, 1, 1))
+               for i in range(2_000)]
+    text = pa.array([m.strftime("%a, %d %b %Y %H:%M:%S +0000") for m in moments] + [None])
+    fast = _twilio_dates(text)
+    slow = pa.compute.strptime(text, format=RFC2822, unit="us").cast(fast.type)
+    assert fast.equals(slow) and fast.null_count == 1
+
+
+@pytest.mark.parametrize("cell", [
+    "Tue, 31 Feb 2010 20:36:28 +0000",  # no such day
+    "Tue, 31 Foo 2010 20:36:28 +0000",  # no such month
+    "Tue, 31 Aug 2010 20:36:28 +0200",  # another offset
+    "2010-08-31T20:36:28Z",  # ISO 8601 (the monitor API)
+])
+def test_it_leaves_other_date_shapes_to_the_general_parser(cell):
+    assert _twilio_dates(pa.array([cell])) is None
