@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 import pyarrow as pa
 
 from twilio_reports.budget import LOCAL
 from twilio_reports.errors import TwilioError, _Cancelled
+from twilio_reports.lean import hidden
 from twilio_reports.pull_config import (
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_PAGES,
@@ -29,6 +29,9 @@ from twilio_reports.pull_config import (
     parse_retry_after,
 )
 
+with hidden("httpx._main"):  # httpx's command line client (see lean.py)
+    import httpx
+
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "DEFAULT_MAX_PAGES", "PullConfig", "PullStats",
            "RetryPolicy", "TwilioClient", "TwilioError", "parse_retry_after"]
 
@@ -37,24 +40,6 @@ T = TypeVar("T")
 
 class BrokenBody(ValueError):
     """A 2xx body that is not the JSON object it must be (truncated, garbled): retried."""
-
-
-def _body_pool() -> pa.MemoryPool:
-    """Where page bodies, and their parsing into Arrow, allocate.
-
-    A Calls page is ~2 MB, and 10 fetch threads go through hundreds of them. As Python bytes
-    they landed in glibc's per-thread arenas, which kept ~200 MB resident for ~30 MB live.
-    Arrow's default mimalloc pool, given the same buffers, kept ~100 MB of freed pages. Arrow's
-    jemalloc pool gives them back (1M-call pull, see bench/README.md). Not every pyarrow build
-    has jemalloc: then the default pool.
-    """
-    try:
-        return pa.jemalloc_memory_pool()
-    except NotImplementedError:
-        return pa.default_memory_pool()
-
-
-BODY_POOL = _body_pool()
 
 
 def plain_error(label: str, status: int, body: dict[str, Any] | None) -> TwilioError:
@@ -247,16 +232,18 @@ class TwilioClient:
 
 
 def _read_body(response: httpx.Response) -> pa.Buffer:
-    """The whole (decoded) body in one Arrow buffer from BODY_POOL, sized from Content-Length
-    when the body is not compressed, so a page is one allocation, not chunks plus a copy."""
+    """The whole (decoded) body in one Arrow buffer, sized from Content-Length when the body
+    is not compressed, so a page is one allocation, not chunks plus a copy. Arrow's pool, not
+    Python bytes: it is handed to pyarrow.json as it is (connector_site/__init__.py says
+    which allocator holds it)."""
     size = response.headers.get("Content-Length", "")
     if size.isdigit() and "Content-Encoding" not in response.headers:
-        buffer = pa.allocate_buffer(int(size), memory_pool=BODY_POOL, resizable=True)
+        buffer = pa.allocate_buffer(int(size), resizable=True)
         sized = pa.FixedSizeBufferWriter(buffer)
         for chunk in response.iter_bytes():
             sized.write(chunk)  # more bytes than announced: h11 has already refused them
         return buffer.slice(0, sized.tell())
-    grown = pa.BufferOutputStream(memory_pool=BODY_POOL)
+    grown = pa.BufferOutputStream()
     for chunk in response.iter_bytes():
         grown.write(chunk)
     return grown.getvalue()

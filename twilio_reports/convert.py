@@ -23,7 +23,7 @@ import pyarrow.json as pa_json
 from dateutil import parser as dateutil_parser
 
 from twilio_reports import arrow_values as av
-from twilio_reports.client import BODY_POOL, next_link, parse_object
+from twilio_reports.client import next_link, parse_object
 from twilio_reports.definitions import REPORTS, Column, ReportDef
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
@@ -58,7 +58,6 @@ def page_to_batch(content: pa.Buffer, rdef: ReportDef) -> TypedPage:
             # One block for the whole body: a JSON object may not straddle two blocks.
             read_options=pa_json.ReadOptions(block_size=content.size + 1, use_threads=False),
             parse_options=_page_options(rdef.slug),
-            memory_pool=BODY_POOL,  # the parser's scratch is ~2x the page: see BODY_POOL
         )
     except pa.ArrowInvalid:
         table = None

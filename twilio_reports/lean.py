@@ -1,0 +1,38 @@
+"""Importing a package without the optional extras it would load on its own.
+
+Some packages import an optional companion whenever it happens to be installed, used or not:
+pyarrow imports numpy (~17 MB); httpx imports its command line client, which loads rich,
+click and pygments (~10 MB) when those are installed, as they are next to the test tools
+and Celery. The connector uses neither. Every process that pulls pays for what it imports
+(the CLI's target is 150 MB, a worker's 200 MB: bench/README.md), so those imports are
+made with the extra hidden; the package falls back to what it does without it, and the
+extra stays importable afterwards for whoever needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class _Hidden(importlib.abc.MetaPathFinder):
+    def __init__(self, names: tuple[str, ...]):
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if any(name == n or name.startswith(n + ".") for n in self.names):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+@contextmanager
+def hidden(*names: str) -> Iterator[None]:
+    """Imports inside the block see `names` (and their submodules) as not installed."""
+    finder = _Hidden(names)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
