@@ -9,9 +9,11 @@ shared with every other pull of that account, because Twilio's concurrency limit
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -107,6 +109,14 @@ class TwilioClient:
             follow_redirects=False,
             transport=config.transport,
         )
+        # A Calls page is ~2 MB. With 10 requests in flight, reading every answer as it comes
+        # holds ten bodies in memory at once although only one per core can be decoded at a
+        # time. A request that has its answer's headers waits here for a slot before it
+        # reads the body, so the rest of the body waits in the socket (the kernel's buffer,
+        # then the server), not in this process; the slot is held until the body is decoded.
+        # Requests in flight, and so the latency each one waits out, are not limited by it.
+        self._bodies = threading.BoundedSemaphore(
+            config.bodies_at_once or max(2, os.cpu_count() or 2))
 
     def __repr__(self) -> str:  # the auth tuple holds the secret: never show it
         return f"TwilioClient(user={self._auth[0]!r}, label={self.label!r})"
@@ -148,44 +158,48 @@ class TwilioClient:
                 raise _Cancelled()
             retry_after: str | None = None
             problem: TwilioError
-            try:
-                # Twilio caps requests in flight per authenticating account: a main
-                # account reading its subaccounts' lists spends its own budget.
-                key = auth[0] if auth else self.budget_key
-                with self._budget.slot(key, self.config.max_in_flight):
-                    self.stats.add(requests=1)
-                    extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
-                    with self._http.stream("GET", url, params=params, **extra) as response:
-                        content = _read_body(response)
-            except httpx.TimeoutException:
-                problem = TwilioError(f"{self.label}: Twilio did not answer in time")
-            except httpx.TransportError as exc:
-                host = urlsplit(url).netloc
-                problem = TwilioError(
-                    f"{self.label}: could not reach Twilio at {host} ({type(exc).__name__})")
-            else:
-                status = response.status_code
-                body = None if 200 <= status < 300 else _loads(content)
-                error_body = body if isinstance(body, dict) else None
-                if 200 <= status < 300:
-                    try:
-                        return parse(content)
-                    except BrokenBody:
-                        problem = TwilioError(
-                            f"{self.label}: Twilio sent a broken page (invalid JSON)")
-                elif status == 429:
-                    throttled += 1
-                    if throttled > policy.max_429_retries:
-                        raise plain_error(self.label, status, error_body)
-                    self.stats.add(retries=1)
-                    self._sleep(policy.delay(min(throttled, 16),
-                                             response.headers.get("Retry-After"), self._rng))
-                    continue
-                elif status >= 500:
-                    problem = plain_error(self.label, status, error_body)
-                    retry_after = response.headers.get("Retry-After")
+            throttled_now = False  # a 429: wait (outside the body slot), then ask again
+            with ExitStack() as body_slot:  # from reading the body to the end of `parse`
+                try:
+                    # Twilio caps requests in flight per authenticating account: a main
+                    # account reading its subaccounts' lists spends its own budget.
+                    key = auth[0] if auth else self.budget_key
+                    with self._budget.slot(key, self.config.max_in_flight):
+                        self.stats.add(requests=1)
+                        extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
+                        with self._http.stream("GET", url, params=params, **extra) as response:
+                            body_slot.enter_context(self._bodies)
+                            content = _read_body(response)
+                except httpx.TimeoutException:
+                    problem = TwilioError(f"{self.label}: Twilio did not answer in time")
+                except httpx.TransportError as exc:
+                    host = urlsplit(url).netloc
+                    problem = TwilioError(
+                        f"{self.label}: could not reach Twilio at {host} ({type(exc).__name__})")
                 else:
-                    raise plain_error(self.label, status, error_body)
+                    status = response.status_code
+                    body = None if 200 <= status < 300 else _loads(content)
+                    error_body = body if isinstance(body, dict) else None
+                    if 200 <= status < 300:
+                        try:
+                            return parse(content)
+                        except BrokenBody:
+                            problem = TwilioError(
+                                f"{self.label}: Twilio sent a broken page (invalid JSON)")
+                    elif status == 429:
+                        throttled += 1
+                        if throttled > policy.max_429_retries:
+                            raise plain_error(self.label, status, error_body)
+                        throttled_now, retry_after = True, response.headers.get("Retry-After")
+                    elif status >= 500:
+                        problem = plain_error(self.label, status, error_body)
+                        retry_after = response.headers.get("Retry-After")
+                    else:
+                        raise plain_error(self.label, status, error_body)
+            if throttled_now:
+                self.stats.add(retries=1)
+                self._sleep(policy.delay(min(throttled, 16), retry_after, self._rng))
+                continue
             failures += 1
             if failures > policy.max_retries:
                 problem.message += f" after {policy.max_retries} retries"

@@ -71,6 +71,8 @@ class PullConfig:
     days_per_slice: int = 1
     # Typed pages buffered between fetch threads and the consumer (~0.4 MB each for Calls).
     queue_pages: int = 16
+    # Bodies read and decoded at once (client.py: TwilioClient.get); None: one per core.
+    bodies_at_once: int | None = None
     progress_interval: float = 0.25  # seconds between on_progress calls
     sleep: Callable[[float], None] | None = None  # None: an interruptible wait
     transport: httpx.BaseTransport | None = None  # None: the network (tests pass a mock)

@@ -62,3 +62,26 @@ def test_login_page_check_and_idle_worker_import_nothing_heavy(tmp_path):
         out["tasks"])
     for stage, modules in out["loaded"].items():
         assert modules == [], f"{stage} imported {', '.join(modules)}"
+
+
+PULL_SCRIPT = """
+import json, sys
+import connector_site  # first, as in every process: it picks Arrow's allocator
+import pyarrow as pa
+import twilio_reports.client
+import rich  # installed next to the test tools: hidden from httpx only, not from others
+print(json.dumps({"pool": pa.default_memory_pool().backend_name,
+                  "httpx_cli": "httpx._main" in sys.modules, "click": "click" in sys.modules}))
+"""
+
+
+def test_it_pulls_with_the_c_allocator_and_without_httpx_command_line(tmp_path):
+    # Arrow's allocator is chosen before pyarrow loads (connector_site/__init__.py), and httpx
+    # comes without its command line client (twilio_reports/lean.py): ~10 MB of rich, click
+    # and pygments a pull never uses.
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run([sys.executable, "-c", PULL_SCRIPT], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "pool": "system", "httpx_cli": False, "click": False}

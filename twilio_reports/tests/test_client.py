@@ -167,3 +167,53 @@ def test_it_keeps_the_secret_out_of_credentials_repr():
     creds = Credentials(account_sid="AC1", secret=SECRET, key_sid="SK1")
     assert SECRET not in repr(creds) and SECRET not in str(creds)
     assert creds.auth == ("SK1", SECRET)
+
+
+def test_it_reads_bodies_one_slot_at_a_time_while_requests_stay_in_flight(monkeypatch):
+    """Bodies wait in the socket, not in memory, until a body slot is free; the requests
+    themselves still overlap (the server sees several in flight)."""
+    import threading
+
+    from twilio_reports import client as client_module
+    from twilio_reports.dates import day_bounds_utc
+    from twilio_reports.sandbox import (
+        MAIN_ACCOUNT_SID,
+        MAIN_AUTH_TOKEN,
+        MAIN_FRIENDLY_NAME,
+        SandboxConfig,
+        start_server,
+    )
+    from twilio_reports.service import PullRequest, pull_batches
+    from twilio_reports.tests.sandbox_truth import truth_sids
+
+    reading, most = 0, 0
+    lock = threading.Lock()
+    real_read = client_module._read_body
+
+    def counted(response: httpx.Response):
+        nonlocal reading, most
+        with lock:
+            reading += 1
+            most = max(most, reading)
+        try:
+            return real_read(response)
+        finally:
+            with lock:
+                reading -= 1
+
+    monkeypatch.setattr(client_module, "_read_body", counted)
+    with start_server(SandboxConfig(calls=3000, messages=0, alerts=0, latency_ms=40)) as server:
+        today = server.world.today
+        window = (today - timedelta(days=9), today)
+        creds = Credentials(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=server.url,
+                            monitor_base=server.url)
+        config = PullConfig(max_in_flight=6, page_size=50, bodies_at_once=1,
+                            retry=RetryPolicy(scale=0.001))
+        request = PullRequest("calls", {"account_name": MAIN_FRIENDLY_NAME}, window)
+        sids = [sid for batch in pull_batches(request, creds, config=config)
+                for sid in batch.column("sid").to_pylist()]
+        want = truth_sids(server.world, "calls", sids=[MAIN_ACCOUNT_SID],
+                          span=day_bounds_utc(*window, "UTC"))
+        assert len(want) > 300 and sorted(sids) == sorted(want)
+        assert most == 1
+        assert server.app.faults.peak[MAIN_ACCOUNT_SID] >= 3
