@@ -76,7 +76,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         app.conf.broker_transport_options = filesystem_transport_options()
     # Request budgets in lock files of this session: several tests kill workers in the middle
     # of a pull, and a killed process's Redis leases would throttle the sandbox account for
-    # the lease's two minutes. Tests of the Redis budget ask for it explicitly.
+    # the lease's 30 seconds. Tests of the Redis budget ask for it explicitly.
     settings.TWILIO_BUDGET_URL = str(TEST_BROKER_DIR / "budget")
 
 

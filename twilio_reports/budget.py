@@ -9,14 +9,17 @@ cap instead of each assuming the whole of it:
   exclusive `flock` on one of N files per account; the kernel drops the lock when its
   process dies, so a killed worker never keeps a slot.
 - `RedisBudget`: every process on every machine sharing a Redis. A slot is a member of a
-  sorted set scored with the time it was taken; a slot older than its lease is taken back,
-  so a worker that died holding one frees it after the lease.
+  sorted set scored with the time it was last renewed; the holder's process renews its
+  slots every third of the lease, however long a request takes, and a slot not renewed
+  for a whole lease is taken back, so a worker that died holding one frees it within the
+  lease (30 s).
 
 Each is used as `with budget.slot(account_sid, limit): <one request>`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -24,7 +27,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,7 +43,7 @@ class LocalBudget:
         self._lock = threading.Lock()
         self._sems: dict[tuple[str, int], threading.Semaphore] = {}
 
-    @contextmanager
+    @contextlib.contextmanager
     def slot(self, account: str, limit: int) -> Iterator[None]:
         with self._lock:
             sem = self._sems.setdefault((account, limit), threading.Semaphore(limit))
@@ -57,7 +59,7 @@ class FileBudget:
         # two threads of one process would each get their own lock on the same file).
         self._local = LocalBudget()
 
-    @contextmanager
+    @contextlib.contextmanager
     def slot(self, account: str, limit: int) -> Iterator[None]:
         name = hashlib.sha256(account.encode()).hexdigest()[:24]
         with self._local.slot(account, limit):
@@ -95,26 +97,62 @@ end
 return 0
 """
 
+# Renew the given slots that are still held (XX: a slot already given back stays gone).
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', now, ARGV[i])
+end
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 1)
+return 0
+"""
+
 
 class RedisBudget:
-    def __init__(self, url: str, *, lease_seconds: float = 120.0) -> None:
+    def __init__(self, url: str, *, lease_seconds: float = 30.0) -> None:
         import redis  # only processes configured for Redis load it
 
         self._redis = redis.Redis.from_url(url)
         self._take = self._redis.register_script(_TAKE)
-        # Longer than any one request can take (read timeout + a retry's wait).
+        self._renew = self._redis.register_script(_RENEW)
         self.lease = lease_seconds
+        self._held: dict[str, str] = {}  # token -> key, the slots this process holds
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
 
-    @contextmanager
+    @contextlib.contextmanager
     def slot(self, account: str, limit: int) -> Iterator[None]:
         key = f"twilio:budget:{account}"
         token = uuid.uuid4().hex
         while not self._take(keys=[key], args=[self.lease, limit, token]):
             time.sleep(POLL_SECONDS)
+        with self._held_lock:
+            self._held[token] = key
+            if self._renewer is None or not self._renewer.is_alive():  # none yet, or forked
+                self._renewer = threading.Thread(target=self._renew_forever, daemon=True,
+                                                 name="twilio-budget-renew")
+                self._renewer.start()
         try:
             yield
         finally:
+            with self._held_lock:
+                self._held.pop(token, None)
             self._redis.zrem(key, token)
+
+    def _renew_forever(self) -> None:
+        import redis
+
+        while True:
+            time.sleep(self.lease / 3)
+            with self._held_lock:
+                by_key: dict[str, list[str]] = {}
+                for token, key in self._held.items():
+                    by_key.setdefault(key, []).append(token)
+            for key, tokens in by_key.items():
+                # A failed renewal is tried again in a third of a lease; the slot lasts three.
+                with contextlib.suppress(redis.RedisError):
+                    self._renew(keys=[key], args=[self.lease, *tokens])
 
 
 LOCAL = LocalBudget()

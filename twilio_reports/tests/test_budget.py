@@ -71,3 +71,80 @@ def test_it_keeps_four_pulls_in_two_processes_under_one_cap(capped, kind, tmp_pa
         want = truth_sids(capped.world, report, sids=[capped.world.accounts[0].sid], span=span)
         got = Path(out).read_text().split("\n")
         assert want and sorted(got) == sorted(want)
+
+
+def _hold_forever(url: str, account: str, ready: str) -> None:
+    """A child process: takes the account's only slot, says so, then never lets go."""
+    import time
+
+    from twilio_reports.budget import RedisBudget
+
+    with RedisBudget(url, lease_seconds=LEASE).slot(account, 1):
+        Path(ready).write_text("held")
+        time.sleep(60)
+
+
+LEASE = 0.6
+
+
+def _taker(url: str, account: str):
+    """Another process's view of the budget, taking the only slot in a thread."""
+    import threading
+
+    from twilio_reports.budget import RedisBudget
+
+    got = threading.Event()
+
+    def take() -> None:
+        with RedisBudget(url, lease_seconds=LEASE).slot(account, 1):
+            got.set()
+
+    threading.Thread(target=take, daemon=True).start()
+    return got
+
+
+def test_it_renews_a_redis_slot_held_longer_than_its_lease():
+    import threading
+    import uuid
+
+    from twilio_reports.budget import RedisBudget
+
+    url = need_redis()
+    account = f"ACtest{uuid.uuid4().hex}"
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with RedisBudget(url, lease_seconds=LEASE).slot(account, 1):
+            taken.set()
+            release.wait(10)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert taken.wait(5)
+    got = _taker(url, account)
+    assert not got.wait(5 * LEASE)  # a slow request keeps its slot past the lease
+    release.set()
+    assert got.wait(5)
+
+
+def test_it_takes_back_a_redis_slot_whose_process_died(tmp_path):
+    import uuid
+
+    url = need_redis()
+    account = f"ACtest{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    child = multiprocessing.get_context("spawn").Process(
+        target=_hold_forever, args=(url, account, str(ready)))
+    child.start()
+    try:
+        for _ in range(300):
+            if ready.exists():
+                break
+            child.join(0.05)
+        assert ready.exists()
+        got = _taker(url, account)
+        assert not got.wait(4 * LEASE)  # alive: renewed
+        child.kill()
+        assert got.wait(10)  # dead: free within a lease
+    finally:
+        child.kill()
+        child.join()
