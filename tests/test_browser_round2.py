@@ -2,7 +2,8 @@
 header saying what it asks for, the Account Name refused on Save, the time zone search and
 the browser's zone on a first visit, every control named by its label, the Data tab's filter
 and two-column sort, the Excel download held against the version, the report fixed once
-there is data, and a DataSet paused by its account's deletion and resumed."""
+there is data, a DataSet paused by its account's deletion and resumed, and the Overview's
+badge following a run from Queued to Running without a reload."""
 
 from __future__ import annotations
 
@@ -179,4 +180,36 @@ def test_it_saves_runs_and_browses_a_dataset_as_round_two_promises(
             box = text.bounding_box()
             assert card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
             assert box["y"] + box["height"] <= card["y"] + card["height"], (width, text)
+    tab.assert_no_js_errors()
+
+
+def test_it_turns_the_badge_to_running_when_a_worker_takes_the_run(
+    browser: Browser, live_server
+) -> None:
+    """static/js/progress.js: the Overview's badge and counters follow the run without a
+    reload, from Queued ("Waiting for a worker…") to Running ("Pulling from Twilio…")."""
+    from django.utils import timezone
+
+    from datacenter.tests.factories import dataset_make, sandbox_account_make
+    from scheduler.models import RunTrigger
+
+    user = get_user_model().objects.create_user("dora", password=PASSWORD)
+    dataset = dataset_make(user, sandbox_account_make(user))
+    run = Run.objects.create(dataset=dataset, trigger=RunTrigger.MANUAL, state=RunState.QUEUED)
+    tab = open_tab(browser, live_server.url)
+    page = tab.page
+    log_in(tab, "dora", PASSWORD)
+    tab.goto(f"/datasets/{dataset.pk}/")
+    badge = page.locator("#run-progress .badge")
+    status = page.locator("#run-progress [data-field='status']")
+    expect(badge).to_have_text("Queued")
+    expect(status).to_have_text("Waiting for a worker…")
+
+    # A worker claims the run and reports its first pages (what run_execute writes).
+    Run.objects.filter(pk=run.pk).update(state=RunState.RUNNING, started_at=timezone.now(),
+                                         pages=3, rows=2500)
+    expect(badge).to_have_text("Running")
+    expect(badge).to_have_class(re.compile(r"\btext-bg-primary\b"))
+    expect(status).to_have_text("Pulling from Twilio…")
+    expect(page.locator("#run-progress [data-field='rows']")).to_have_text("2,500")
     tab.assert_no_js_errors()
