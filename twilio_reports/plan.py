@@ -186,7 +186,8 @@ def _plan_all(request: PullRequest, credentials: Credentials, client: TwilioClie
     df = rdef.date_filter
     span = _window_utc(request) if rdef.takes_window(params) else None
     if span is not None:
-        span = _clamp_age(rdef, span, stats, datetime.now(UTC))
+        now = client.config.clock() if client.config.clock else datetime.now(UTC)
+        span = _clamp_age(rdef, span, stats, now)
         if span is None:
             return Plan(rdef, [])
 

@@ -75,6 +75,9 @@ class PullConfig:
     bodies_at_once: int | None = None
     progress_interval: float = 0.25  # seconds between on_progress calls
     sleep: Callable[[float], None] | None = None  # None: an interruptible wait
+    # What "now" is for Twilio's retention limits (Alerts: 30 days). None: the real time; a
+    # test of a sandbox set on a past day passes that day's now.
+    clock: Callable[[], datetime] | None = None
     transport: httpx.BaseTransport | None = None  # None: the network (tests pass a mock)
     # Shared by every pull of the same account (budget.py); None: this process only.
     budget: Budget | None = field(default=None, compare=False)
