@@ -11,6 +11,7 @@ extra stays importable afterwards for whoever needs it.
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import sys
 from collections.abc import Iterator
@@ -36,3 +37,24 @@ def hidden(*names: str) -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(finder)
+
+
+def lazy_attributes(package: str, where: dict[str, str]) -> tuple[Any, Any]:
+    """A package's PEP 562 `__getattr__` and `__dir__` for names that load with their module
+    on first use: `where` maps each name to its module (absolute, or relative to `package`
+    with a leading dot). Naming the package then costs nothing, so a process that only serves
+    pages never loads deltalake, pandas or pyarrow through it (datacenter.tables,
+    datacenter.metrics, twilio_reports.service)."""
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, package), name)
+        setattr(sys.modules[package], name, value)  # the next lookup is a plain attribute
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(where))
+
+    return __getattr__, __dir__

@@ -5,15 +5,15 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twilio_reports.coverage import Coverage
 from twilio_reports.credentials import Credentials
 from twilio_reports.definitions import REPORTS
 from twilio_reports.errors import TwilioError, _Cancelled
+from twilio_reports.lean import lazy_attributes
 from twilio_reports.plan import PullRequest
 from twilio_reports.pull_config import PullConfig, PullStats
 
@@ -28,13 +28,7 @@ if TYPE_CHECKING:
 _LAZY = {"SliceDone": "twilio_reports.fetch", "SliceRows": "twilio_reports.fetch",
          "SliceEvent": "twilio_reports.stream"}
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "Coverage",

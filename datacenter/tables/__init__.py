@@ -10,8 +10,9 @@ and pyarrow into a process that only serves a login page.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from twilio_reports.lean import lazy_attributes
 
 if TYPE_CHECKING:
     from ._store import VersionUnavailable, filesystem, forget, latest_version, table_uri
@@ -64,14 +65,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_attributes(__name__, {k: f".{v}" for k, v in _WHERE.items()})
