@@ -1,6 +1,8 @@
 import ctypes
 import os
 
+from twilio_reports.lean import cores
+
 # Every process (web, worker, beat, commands) imports this package before pyarrow, which is
 # why the allocator is chosen here. Arrow allocates from the C library's malloc ("system"),
 # tuned below, rather than its bundled allocators: a pull frees ~5 MB of page bodies, parser
@@ -28,7 +30,7 @@ def _tune_malloc() -> None:
     except (OSError, AttributeError):
         return  # not glibc (macOS, musl): its defaults
     mallopt(_M_MMAP_THRESHOLD, 256 << 10)
-    mallopt(_M_ARENA_MAX, max(2, os.cpu_count() or 2))
+    mallopt(_M_ARENA_MAX, cores())
 
 
 _tune_malloc()

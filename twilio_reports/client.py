@@ -9,7 +9,6 @@ shared with every other pull of that account, because Twilio's concurrency limit
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ import pyarrow as pa
 
 from twilio_reports.budget import LOCAL
 from twilio_reports.errors import TwilioError, _Cancelled
-from twilio_reports.lean import hidden
+from twilio_reports.lean import cores, hidden
 from twilio_reports.pull_config import (
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_PAGES,
@@ -116,7 +115,7 @@ class TwilioClient:
         # then the server), not in this process; the slot is held until the body is decoded.
         # Requests in flight, and so the latency each one waits out, are not limited by it.
         self._bodies = threading.BoundedSemaphore(
-            config.bodies_at_once or max(2, os.cpu_count() or 2))
+            config.bodies_at_once or cores())
 
     def __repr__(self) -> str:  # the auth tuple holds the secret: never show it
         return f"TwilioClient(user={self._auth[0]!r}, label={self.label!r})"

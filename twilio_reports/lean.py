@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,3 +59,13 @@ def lazy_attributes(package: str, where: dict[str, str]) -> tuple[Any, Any]:
         return sorted(set(vars(sys.modules[package])) | set(where))
 
     return __getattr__, __dir__
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity, which containers' cpusets set; not
+    the host's count), at least 2. Sizes what runs one per core: body slots, malloc arenas."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        count = os.cpu_count() or 2
+    return max(2, count)
