@@ -160,15 +160,7 @@ class TwilioClient:
             throttled_now = False  # a 429: wait (outside the body slot), then ask again
             with ExitStack() as body_slot:  # from reading the body to the end of `parse`
                 try:
-                    # Twilio caps requests in flight per authenticating account: a main
-                    # account reading its subaccounts' lists spends its own budget.
-                    key = auth[0] if auth else self.budget_key
-                    with self._budget.slot(key, self.config.max_in_flight):
-                        self.stats.add(requests=1)
-                        extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
-                        with self._http.stream("GET", url, params=params, **extra) as response:
-                            body_slot.enter_context(self._bodies)
-                            content = _read_body(response)
+                    response, content = self._send(url, params, auth, body_slot)
                 except httpx.TimeoutException:
                     problem = TwilioError(f"{self.label}: Twilio did not answer in time")
                 except httpx.TransportError as exc:
@@ -206,6 +198,19 @@ class TwilioClient:
                 raise problem
             self.stats.add(retries=1)
             self._sleep(policy.delay(failures, retry_after, self._rng))
+
+    def _send(self, url: str, params: dict[str, str] | None, auth: tuple[str, str] | None,
+              body_slot: ExitStack) -> tuple[httpx.Response, pa.Buffer]:
+        """One request and its whole body; the body slot it takes stays held by `body_slot`."""
+        # Twilio caps requests in flight per authenticating account: a main account reading
+        # its subaccounts' lists spends its own budget.
+        key = auth[0] if auth else self.budget_key
+        with self._budget.slot(key, self.config.max_in_flight):
+            self.stats.add(requests=1)
+            extra = {"auth": httpx.BasicAuth(*auth)} if auth else {}
+            with self._http.stream("GET", url, params=params, **extra) as response:
+                body_slot.enter_context(self._bodies)
+                return response, _read_body(response)
 
     def iter_pages(self, base: str, path: str, params: dict[str, str], *,
                    account: str = "", auth: tuple[str, str] | None = None,

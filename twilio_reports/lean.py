@@ -1,4 +1,8 @@
-"""Importing a package without the optional extras it would load on its own.
+"""Keeping processes lean: what they import, when, and how much runs at once.
+
+- `hidden`: import a package without the optional extras it would load on its own.
+- `lazy_attributes`: a package's names that load with their module on first use.
+- `cores`: the CPUs this process may use, for what runs one per core.
 
 Some packages import an optional companion whenever it happens to be installed, used or not:
 pyarrow imports numpy (~17 MB); httpx imports its command line client, which loads rich,

@@ -14,6 +14,7 @@ from twilio_reports.client import (
     parse_retry_after,
     repoint,
 )
+from twilio_reports.sandbox import DATE_UPPER_READINGS
 from twilio_reports.service import Credentials
 
 SECRET = "s3cr3t-token-never-shown-anywhere"
@@ -169,7 +170,8 @@ def test_it_keeps_the_secret_out_of_credentials_repr():
     assert creds.auth == ("SK1", SECRET)
 
 
-def test_it_reads_bodies_one_slot_at_a_time_while_requests_stay_in_flight(monkeypatch):
+@pytest.mark.parametrize("reading", DATE_UPPER_READINGS)
+def test_it_reads_bodies_one_slot_at_a_time_while_requests_stay_in_flight(monkeypatch, reading):
     """Bodies wait in the socket, not in memory, until a body slot is free; the requests
     themselves still overlap (the server sees several in flight)."""
     import threading
@@ -202,7 +204,8 @@ def test_it_reads_bodies_one_slot_at_a_time_while_requests_stay_in_flight(monkey
                 reading -= 1
 
     monkeypatch.setattr(client_module, "_read_body", counted)
-    with start_server(SandboxConfig(calls=3000, messages=0, alerts=0, latency_ms=40)) as server:
+    with start_server(SandboxConfig(calls=3000, messages=0, alerts=0, latency_ms=40,
+                                    date_upper=reading)) as server:
         today = server.world.today
         window = (today - timedelta(days=9), today)
         creds = Credentials(MAIN_ACCOUNT_SID, MAIN_AUTH_TOKEN, api_base=server.url,
